@@ -1,0 +1,1 @@
+# child: filled in by its owner

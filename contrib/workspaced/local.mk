@@ -1,0 +1,1 @@
+# contrib/workspaced: filled in by its owner

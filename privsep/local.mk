@@ -1,0 +1,1 @@
+# privsep: filled in by its owner

@@ -1,0 +1,1 @@
+# regress: filled in by its owner
