@@ -1,6 +1,6 @@
 /* Log line formatting for all processes (JSON lines or text on stderr).
  * One write(2) per line so lines from listener, monitors and children never interleave. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <errno.h>
 #include <stdarg.h>

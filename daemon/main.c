@@ -1,6 +1,6 @@
 /* ssh-proxy entry: parses the command line and becomes the listener, a child
  * (--child) or a config check (-t). The same binary is re-exec'd for children. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <getopt.h>
 #include <limits.h>
