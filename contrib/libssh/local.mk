@@ -1,0 +1,1 @@
+# contrib/libssh/local.mk: filled in by its owner

@@ -1,0 +1,1 @@
+# regress/scenarios.mk: filled in by its owner

@@ -1,0 +1,1 @@
+# regress/unit/child.mk: filled in by its owner

@@ -1,0 +1,1 @@
+# regress/unit/config.mk: filled in by its owner

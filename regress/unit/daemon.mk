@@ -1,0 +1,1 @@
+# regress/unit/daemon.mk: filled in by its owner

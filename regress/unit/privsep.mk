@@ -1,0 +1,1 @@
+# regress/unit/privsep.mk: filled in by its owner
