@@ -1,1 +1,20 @@
-# proto: filled in by its owner
+# proto/: the k8shelld API (protoc-c generated into the build tree) and the
+# gRPC C-core call helpers linked by the child and contrib/workspaced.
+
+PROTO_FILES = proto/k8shelld.proto
+PROTO_C = $(PROTO_FILES:.proto=.pb-c.c)
+PROTO_H = $(PROTO_FILES:.proto=.pb-c.h)
+BUILT_SOURCES += $(PROTO_C) $(PROTO_H)
+CLEANFILES += $(PROTO_C) $(PROTO_H)
+EXTRA_DIST += $(PROTO_FILES)
+
+# One protoc-c run writes both files (a grouped GNU make pattern rule). The
+# .proto is found through VPATH; the output lands in the build tree, so users
+# include "proto/k8shelld.pb-c.h" (AM_CPPFLAGS has -I$(builddir)).
+%.pb-c.c %.pb-c.h: %.proto
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(PROTOC_C) --proto_path=$(<D) --c_out=$(@D) $<
+
+noinst_LIBRARIES += libproto.a
+libproto_a_SOURCES =
+nodist_libproto_a_SOURCES = $(PROTO_C) $(PROTO_H)
+libproto_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
