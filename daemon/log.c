@@ -88,7 +88,11 @@ static size_t
 append(char *out, size_t off, size_t cap, const char *s)
 {
 	size_t n = strlen(s);
-	if (off + n >= cap)
+
+	/* Full already: keep the line as is rather than wrap the size. */
+	if (cap == 0 || off >= cap - 1)
+		return off;
+	if (n > cap - off - 1)
 		n = cap - off - 1;
 	memcpy(out + off, s, n);
 	out[off + n] = '\0';
