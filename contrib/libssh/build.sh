@@ -26,9 +26,14 @@ case $2 in
 esac
 prefix=${prefix%/}
 
-for tool in cmake patch make sha256sum pkg-config; do
+for tool in cmake patch make sha256sum pkg-config flock; do
 	command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found in PATH"
 done
+
+# One build per prefix at a time: the work and stage dirs are shared.
+mkdir -p "$(dirname "$prefix")"
+exec 9>"$prefix.lock"
+flock -w 600 9 || die "timed out waiting for another build of $prefix"
 
 # The stamp covers everything that changes the result: the source version,
 # the series, every patch in it and this script's build options.
