@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -36,7 +37,8 @@
 #include "privsep/monitor.h"
 #include "privsep/privsep.h"
 
-#define ADDR_TEXT	(NI_MAXHOST + 16)	/* "[host%scope]:port" */
+#define ADDR_HOST	(INET6_ADDRSTRLEN + IF_NAMESIZE + 1)	/* numeric, "%scope" included */
+#define ADDR_TEXT	(ADDR_HOST + 16)	/* "[host]:port" */
 #define ACCEPT_BURST	32	/* accepts per wakeup, so signals and startup pipes get a turn */
 #define ACCEPT_PAUSE_MS	250	/* after EMFILE and friends: the socket stays readable */
 
@@ -97,7 +99,7 @@ now_ms(void)
 static void
 addr_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t buflen)
 {
-	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	char host[ADDR_HOST], serv[8];
 
 	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
 	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
