@@ -15,6 +15,8 @@ EXTRA_DIST += $(PROTO_FILES)
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(PROTOC_C) --proto_path=$(<D) --c_out=$(@D) $<
 
 noinst_LIBRARIES += libproto.a
-libproto_a_SOURCES =
+libproto_a_SOURCES = proto/grpc-common.c proto/grpc-common.h \
+	proto/grpc-call.c proto/grpc-call.h \
+	proto/grpc-server.c proto/grpc-server.h
 nodist_libproto_a_SOURCES = $(PROTO_C) $(PROTO_H)
 libproto_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)

@@ -1,0 +1,323 @@
+/* Shared by the child's gRPC client and workspaced's server: error strings,
+ * the protobuf-c <-> byte buffer codec and the eventfd completion pump. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/slice.h>
+#include <grpc/support/time.h>
+
+#include "proto/grpc-common.h"
+
+const char *
+grpcc_strerror(int err)
+{
+	switch (err) {
+	case GRPCC_OK:
+		return "success";
+	case GRPCC_ERR_NOMEM:
+		return "out of memory";
+	case GRPCC_ERR_SYS:
+		return "system call failed";
+	case GRPCC_ERR_BUSY:
+		return "an operation of this kind is already in flight";
+	case GRPCC_ERR_STATE:
+		return "not allowed in the call's current state";
+	case GRPCC_ERR_ARG:
+		return "invalid argument";
+	case GRPCC_ERR_GRPC:
+		return "gRPC refused the operation";
+	case GRPCC_ERR_CAFILE:
+		return "cannot read a TLS certificate file";
+	}
+	return "unknown error";
+}
+
+grpc_byte_buffer *
+grpcc_pack(const ProtobufCMessage *msg)
+{
+	grpc_byte_buffer *bb;
+	grpc_slice slice;
+	uint8_t *buf;
+	size_t len;
+
+	len = protobuf_c_message_get_packed_size(msg);
+	if (len == 0) {
+		slice = grpc_empty_slice();
+	} else {
+		if ((buf = malloc(len)) == NULL)
+			return NULL;
+		protobuf_c_message_pack(msg, buf);
+		/* gRPC owns buf from here and calls free() when done with it. */
+		slice = grpc_slice_new(buf, len, free);
+	}
+	bb = grpc_raw_byte_buffer_create(&slice, 1);
+	grpc_slice_unref(slice);
+	return bb;
+}
+
+ProtobufCMessage *
+grpcc_unpack(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *bb)
+{
+	grpc_byte_buffer_reader rd;
+	ProtobufCMessage *msg;
+	grpc_slice all;
+
+	if (bb->type == GRPC_BB_RAW &&
+	    bb->data.raw.compression == GRPC_COMPRESS_NONE &&
+	    bb->data.raw.slice_buffer.count == 1) {
+		all = bb->data.raw.slice_buffer.slices[0];
+		return protobuf_c_message_unpack(desc, NULL,
+		    GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+	}
+	if (!grpc_byte_buffer_reader_init(&rd, bb))
+		return NULL;
+	all = grpc_byte_buffer_reader_readall(&rd);
+	msg = protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(all),
+	    GRPC_SLICE_START_PTR(all));
+	grpc_slice_unref(all);
+	grpc_byte_buffer_reader_destroy(&rd);
+	return msg;
+}
+
+char *
+grpcc_file_read(const char *path, size_t max, size_t *lenp, int *errp)
+{
+	struct stat sb;
+	size_t len = 0;
+	ssize_t r;
+	char *buf;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		*errp = errno;
+		return NULL;
+	}
+	if (fstat(fd, &sb) != 0) {
+		*errp = errno;
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(sb.st_mode) || (size_t)sb.st_size > max) {
+		*errp = S_ISREG(sb.st_mode) ? EFBIG : EINVAL;
+		close(fd);
+		return NULL;
+	}
+	if ((buf = malloc(max + 1)) == NULL) {
+		*errp = ENOMEM;
+		close(fd);
+		return NULL;
+	}
+	while (len < max) {
+		r = read(fd, buf + len, max - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			*errp = errno;
+			close(fd);
+			free(buf);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
+}
+
+void
+grpcc_msg_free(ProtobufCMessage *msg)
+{
+	if (msg != NULL)
+		protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+struct grpcc_pump {
+	grpc_completion_queue *cq;
+	int efd;
+	pthread_t thread;
+	int thread_running;
+	pthread_mutex_t mu;
+	struct grpcc_ev *q;	/* guarded by mu */
+	size_t qlen, qcap;
+};
+
+/* Called with mu held. Losing a completion would leak its call forever, so
+ * running out of memory here is fatal. */
+static void
+pump_push_locked(struct grpcc_pump *pump, void *tag, int ok)
+{
+	struct grpcc_ev *nq;
+	uint64_t one = 1;
+	size_t ncap;
+	ssize_t r;
+
+	if (pump->qlen == pump->qcap) {
+		ncap = pump->qcap ? pump->qcap * 2 : 64;
+		if ((nq = realloc(pump->q, ncap * sizeof(*nq))) == NULL)
+			abort();
+		pump->q = nq;
+		pump->qcap = ncap;
+	}
+	pump->q[pump->qlen].tag = tag;
+	pump->q[pump->qlen].ok = ok;
+	/* Only the first entry needs a wake-up: the reader takes them all. */
+	if (pump->qlen++ == 0) {
+		do {
+			r = write(pump->efd, &one, sizeof(one));
+		} while (r < 0 && errno == EINTR);
+	}
+}
+
+static void *
+pump_thread(void *arg)
+{
+	struct grpcc_pump *pump = arg;
+	grpc_event ev;
+
+	for (;;) {
+		ev = grpc_completion_queue_next(pump->cq,
+		    gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		if (ev.type == GRPC_QUEUE_SHUTDOWN)
+			break;
+		if (ev.type != GRPC_OP_COMPLETE)
+			continue;
+		pthread_mutex_lock(&pump->mu);
+		pump_push_locked(pump, ev.tag, ev.success);
+		pthread_mutex_unlock(&pump->mu);
+	}
+	return NULL;
+}
+
+int
+grpcc_pump_new(struct grpcc_pump **pumpp)
+{
+	struct grpcc_pump *pump;
+	sigset_t all, old;
+	int r, saved;
+
+	*pumpp = NULL;
+	if ((pump = calloc(1, sizeof(*pump))) == NULL)
+		return GRPCC_ERR_NOMEM;
+	if ((pump->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		saved = errno;
+		free(pump);
+		errno = saved;
+		return GRPCC_ERR_SYS;
+	}
+	pthread_mutex_init(&pump->mu, NULL);
+	/* gRPC's threads and ours must not take the loop thread's signals. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	grpc_init();
+	pump->cq = grpc_completion_queue_create_for_next(NULL);
+	r = pthread_create(&pump->thread, NULL, pump_thread, pump);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		grpc_completion_queue_shutdown(pump->cq);
+		grpc_completion_queue_destroy(pump->cq);
+		grpc_shutdown();
+		pthread_mutex_destroy(&pump->mu);
+		close(pump->efd);
+		free(pump);
+		errno = r;
+		return GRPCC_ERR_SYS;
+	}
+	pump->thread_running = 1;
+	*pumpp = pump;
+	return 0;
+}
+
+grpc_completion_queue *
+grpcc_pump_cq(const struct grpcc_pump *pump)
+{
+	return pump->cq;
+}
+
+int
+grpcc_pump_fd(const struct grpcc_pump *pump)
+{
+	return pump->efd;
+}
+
+void
+grpcc_pump_post(struct grpcc_pump *pump, void *tag, int ok)
+{
+	pthread_mutex_lock(&pump->mu);
+	pump_push_locked(pump, tag, ok);
+	pthread_mutex_unlock(&pump->mu);
+}
+
+int
+grpcc_pump_take(struct grpcc_pump *pump, struct grpcc_ev **evs, size_t *n)
+{
+	uint64_t cnt;
+	ssize_t r;
+
+	/* Clear the eventfd before taking: an entry pushed after the take
+	 * writes it again, one pushed before is in what we take. */
+	do {
+		r = read(pump->efd, &cnt, sizeof(cnt));
+	} while (r < 0 && errno == EINTR);
+	if (r < 0 && errno != EAGAIN)
+		return GRPCC_ERR_SYS;
+	pthread_mutex_lock(&pump->mu);
+	*evs = pump->q;
+	*n = pump->qlen;
+	pump->q = NULL;
+	pump->qlen = pump->qcap = 0;
+	pthread_mutex_unlock(&pump->mu);
+	return 0;
+}
+
+int
+grpcc_pump_wait(struct grpcc_pump *pump, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = pump->efd, .events = POLLIN };
+	int r;
+
+	do {
+		r = poll(&pfd, 1, timeout_ms);
+	} while (r < 0 && errno == EINTR);
+	return r < 0 ? GRPCC_ERR_SYS : 0;
+}
+
+void
+grpcc_pump_shutdown(struct grpcc_pump *pump)
+{
+	if (!pump->thread_running)
+		return;
+	/* Completions still pending are delivered before GRPC_QUEUE_SHUTDOWN. */
+	grpc_completion_queue_shutdown(pump->cq);
+	pthread_join(pump->thread, NULL);
+	pump->thread_running = 0;
+}
+
+void
+grpcc_pump_free(struct grpcc_pump *pump)
+{
+	if (pump == NULL)
+		return;
+	grpcc_pump_shutdown(pump);
+	grpc_completion_queue_destroy(pump->cq);
+	pthread_mutex_destroy(&pump->mu);
+	free(pump->q);
+	close(pump->efd);
+	free(pump);
+	grpc_shutdown();
+}

@@ -1,0 +1,66 @@
+/* What the gRPC client calls (child) and the server helper (workspaced) share:
+ * error codes, the protobuf-c codec and the completion-queue pump. */
+#ifndef GRPC_COMMON_H
+#define GRPC_COMMON_H
+
+#include <stddef.h>
+
+#include <grpc/grpc.h>
+#include <protobuf-c/protobuf-c.h>
+
+enum grpcc_err {
+	GRPCC_OK = 0,
+	GRPCC_ERR_NOMEM = -1,
+	GRPCC_ERR_SYS = -2,	/* a system call failed; errno is kept */
+	GRPCC_ERR_BUSY = -3,	/* a send (or receive) is already in flight */
+	GRPCC_ERR_STATE = -4,	/* not allowed in the call's state (ended, half-closed) */
+	GRPCC_ERR_ARG = -5,	/* bad argument (e.g. a metadata key not lowercase) */
+	GRPCC_ERR_GRPC = -6,	/* gRPC refused (start_batch, add_port, register) */
+	GRPCC_ERR_CAFILE = -7,	/* the TLS CA / certificate / key file cannot be read */
+};
+
+const char *grpcc_strerror(int err);
+
+/* Serialise msg into a byte buffer holding one malloc'd slice that gRPC frees
+ * (no copy). NULL when out of memory. */
+grpc_byte_buffer *grpcc_pack(const ProtobufCMessage *msg);
+
+/* Parse bb (borrowed) as a desc message; NULL when it does not parse. A buffer
+ * made of one uncompressed slice is parsed in place. Free with grpcc_msg_free. */
+ProtobufCMessage *grpcc_unpack(const ProtobufCMessageDescriptor *desc,
+    grpc_byte_buffer *bb);
+void grpcc_msg_free(ProtobufCMessage *msg);
+
+/* A whole regular file of at most max bytes, NUL-terminated (malloc'd);
+ * NULL with *errp = errno, EFBIG (too large) or EINVAL (not a file). */
+char *grpcc_file_read(const char *path, size_t max, size_t *lenp, int *errp);
+
+/*
+ * The pump: one completion queue drained by a helper thread that queues
+ * {tag, ok} and writes an eventfd, so every completion is handled on the
+ * caller's poll-loop thread. grpcc_pump_new() calls grpc_init(): only in a
+ * process that never forks without exec (notes/spike.md Q3).
+ */
+struct grpcc_pump;
+
+int grpcc_pump_new(struct grpcc_pump **pumpp);
+grpc_completion_queue *grpcc_pump_cq(const struct grpcc_pump *pump);
+int grpcc_pump_fd(const struct grpcc_pump *pump);
+/* Queue a completion that gRPC did not produce (a call failed client-side). */
+void grpcc_pump_post(struct grpcc_pump *pump, void *tag, int ok);
+/* Take what the helper queued: *n entries in a malloc'd array (NULL when none)
+ * that the caller frees. Clears the eventfd first so nothing is stranded. */
+struct grpcc_ev {
+	void *tag;
+	int ok;
+};
+int grpcc_pump_take(struct grpcc_pump *pump, struct grpcc_ev **evs, size_t *n);
+/* Wait up to timeout_ms (-1: forever) for the fd; used only on teardown paths. */
+int grpcc_pump_wait(struct grpcc_pump *pump, int timeout_ms);
+/* Shut the queue down and join the helper; every completion still pending
+ * lands in the queue first, so call grpcc_pump_take() once more afterwards. */
+void grpcc_pump_shutdown(struct grpcc_pump *pump);
+/* After shutdown and the last take: destroy the queue, grpc_shutdown(). */
+void grpcc_pump_free(struct grpcc_pump *pump);
+
+#endif
