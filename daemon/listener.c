@@ -842,22 +842,22 @@ reload(struct listener *l)
 
 	log_info("SIGHUP: checking %s", l->a->config_path);
 	if (access(l->a->exe, X_OK) != 0) {
-		log_error("reload: %s: %s; keeping the running configuration", l->a->exe, strerror(errno));
+		log_error("%s: %s; keeping the running configuration", l->a->exe, strerror(errno));
 		return;
 	}
 	if (proxy_state_try(&nst, l->a, 1, err, sizeof(err)) != 0) {
-		log_error("reload: %s; keeping the running configuration", err);
+		log_error("%s; keeping the running configuration", err);
 		return;
 	}
 	if (!l->from_systemd && laddrs_build(nst.cfg, &want, &nwant, err, sizeof(err)) != 0) {
-		log_error("reload: %s; keeping the running configuration", err);
+		log_error("%s; keeping the running configuration", err);
 		proxy_state_free(&nst);
 		return;
 	}
 	free(want);
 	if ((r = srclimit_new(&sl, nst.cfg->server.max_startups_begin, nst.cfg->server.max_startups_rate,
 	    nst.cfg->server.max_startups_full, NULL, NULL)) != 0) {
-		log_error("reload: server.maxStartups: %s; keeping the running configuration",
+		log_error("server.maxStartups: %s; keeping the running configuration",
 		    srclimit_strerror(r));
 		proxy_state_free(&nst);
 		return;
