@@ -1,1 +1,12 @@
-# privsep: filled in by its owner
+# privsep/: the per-connection monitor, both ends of the monitor protocol,
+# host keys and the privilege drop before the child's execv.
+noinst_LIBRARIES += libprivsep.a
+libprivsep_a_SOURCES = privsep/privsep.h \
+	privsep/hostkey.c privsep/hostkey.h \
+	privsep/monitor.c privsep/monitor.h \
+	privsep/monitor-msg.c privsep/monitor-msg.h \
+	privsep/monitor-policy.c privsep/monitor-policy.h \
+	privsep/monitor-wrap.c privsep/monitor-wrap.h \
+	privsep/authkeys.c privsep/authkeys.h \
+	privsep/privdrop.c privsep/privdrop.h
+libprivsep_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
