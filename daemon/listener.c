@@ -581,6 +581,10 @@ monitor_start(struct listener *l, int conn_fd, int status_fd)
 		if (s != SIGKILL && s != SIGSTOP)
 			signal(s, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &l->childmask, NULL);
+	/* Its own session, like sshd: a ^C or a signal to the listener's process
+	 * group (terminal, supervisor) must not reach established sessions. */
+	if (setsid() < 0)
+		log_warn("setsid: %s", strerror(errno));
 	unsetenv("NOTIFY_SOCKET");	/* only the listener talks to systemd */
 	log_set_component("monitor");
 	mp.status_fd = status_fd;
