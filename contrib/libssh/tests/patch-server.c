@@ -1,0 +1,625 @@
+/* contrib/libssh/tests/patch-server.c: one-connection libssh server that exercises
+ * our libssh patches (host key signing callback, direct-streamlocal opens) against OpenSSH. */
+#include "autoconf.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+#include <libssh/callbacks.h>
+
+/* Hard bound on the whole run, so a hung peer cannot stall "make check". */
+#define TEST_TIMEOUT_SEC	120
+#define EXIT_STATUS		7
+#define ECHO_BUF		16384
+
+enum test_mode {
+	MODE_SIGN,		/* public host key only, signatures from the callback */
+	MODE_NOSIGN,		/* public host key only, no callback: KEX must fail */
+	MODE_STREAMLOCAL,	/* direct-streamlocal open, echoed back */
+};
+
+/* The test's stand-in for the privsep monitor: it alone holds the private key. */
+struct signer {
+	EVP_PKEY *pkey;
+	int keytype;		/* enum ssh_keytypes_e of the host key */
+	const char *want_alg;
+	size_t want_len;
+	ssh_key pub;		/* what the session was given, to compare */
+	unsigned int calls;
+	unsigned int bad_calls;
+	enum {
+		INJECT_NONE,
+		INJECT_ERROR,	/* the callback fails */
+		INJECT_SHORT,	/* the raw signature is one byte short */
+		INJECT_ALG,	/* the blob names another algorithm */
+	} inject;
+};
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("patch-server: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: patch-server sign|nosign|streamlocal -k hostkey.pub "
+	    "-p portfile [-s privkey] [-a sig_alg] [-l datalen] [-d destination]\n"
+	    "    [-f error|short|alg]\n");
+	exit(2);
+}
+
+/* --- SSH wire helpers for the signature blob ----------------------------- */
+
+struct wbuf {
+	unsigned char d[2048];
+	size_t len;
+};
+
+static void
+wbuf_put(struct wbuf *b, const void *p, size_t n)
+{
+	if (n > sizeof(b->d) - b->len)
+		die("signature buffer overflow");
+	memcpy(b->d + b->len, p, n);
+	b->len += n;
+}
+
+static void
+wbuf_put_string(struct wbuf *b, const void *p, size_t n)
+{
+	unsigned char l[4] = { n >> 24, n >> 16, n >> 8, n };
+
+	wbuf_put(b, l, sizeof(l));
+	wbuf_put(b, p, n);
+}
+
+static void
+wbuf_put_mpint(struct wbuf *b, const BIGNUM *bn)
+{
+	unsigned char raw[80] = { 0 };
+	int n = BN_num_bytes(bn);
+
+	if (n < 0 || (size_t)n >= sizeof(raw))
+		die("mpint too large");
+	BN_bn2bin(bn, raw + 1);
+	/* A leading zero keeps a high bit from reading as negative. */
+	if (n > 0 && (raw[1] & 0x80))
+		wbuf_put_string(b, raw, n + 1);
+	else
+		wbuf_put_string(b, raw + 1, n);
+}
+
+/* --- The signer (what the monitor will do) --------------------------------- */
+
+/* ssh-keygen writes Ed25519 keys only in the OpenSSH format, which libcrypto
+ * cannot read: take the seed out of the unencrypted openssh-key-v1 blob. */
+static EVP_PKEY *
+load_ed25519_openssh(const char *path)
+{
+	static const char magic[] = "openssh-key-v1";
+	char line[512], b64[4096] = "";
+	unsigned char raw[3072], *p, *end;
+	uint32_t n, i;
+	size_t b64len = 0;
+	int rawlen, fields;
+	FILE *f;
+	EVP_PKEY *pkey;
+
+	if ((f = fopen(path, "r")) == NULL)
+		die("open %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "-----", 5) == 0)
+			continue;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (b64len + strlen(line) >= sizeof(b64))
+			die("%s: key too large", path);
+		memcpy(b64 + b64len, line, strlen(line) + 1);
+		b64len += strlen(line);
+	}
+	fclose(f);
+	if ((rawlen = EVP_DecodeBlock(raw, (unsigned char *)b64, b64len)) < 0)
+		die("%s: bad base64", path);
+	p = raw;
+	end = raw + rawlen;
+	if ((size_t)rawlen < sizeof(magic) || memcmp(p, magic, sizeof(magic)) != 0)
+		die("%s: not an openssh-key-v1 key", path);
+	p += sizeof(magic);
+#define GET_U32(v) do { \
+	if (end - p < 4) die("%s: truncated", path); \
+	v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; \
+	p += 4; } while (0)
+#define SKIP_STRING() do { uint32_t l_; GET_U32(l_); \
+	if ((uint32_t)(end - p) < l_) die("%s: truncated", path); \
+	p += l_; } while (0)
+	/* ciphername, kdfname, kdfoptions, number of keys, public key, private section length */
+	SKIP_STRING();
+	SKIP_STRING();
+	SKIP_STRING();
+	GET_U32(n);
+	if (n != 1)
+		die("%s: %u keys", path, n);
+	SKIP_STRING();
+	GET_U32(n);
+	/* checkint, checkint, key type, public key, then seed || public key */
+	GET_U32(i);
+	GET_U32(n);
+	if (i != n)
+		die("%s: encrypted keys are not supported", path);
+	for (fields = 0; fields < 2; fields++)
+		SKIP_STRING();
+	GET_U32(n);
+	if (n != 64 || end - p < 64)
+		die("%s: bad ed25519 private key", path);
+#undef GET_U32
+#undef SKIP_STRING
+	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, p, 32);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	if (pkey == NULL)
+		die("%s: cannot build the ed25519 key", path);
+	return pkey;
+}
+
+static EVP_PKEY *
+signer_load(const char *path, int keytype)
+{
+	EVP_PKEY *pkey;
+	FILE *f;
+
+	if (keytype == SSH_KEYTYPE_ED25519)
+		return load_ed25519_openssh(path);
+	/* ECDSA and RSA keys come from "ssh-keygen -m PKCS8". */
+	if ((f = fopen(path, "r")) == NULL)
+		die("open %s: %s", path, strerror(errno));
+	pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (pkey == NULL)
+		die("%s: not a PKCS#8 PEM private key", path);
+	return pkey;
+}
+
+static const EVP_MD *
+signer_md(const char *sig_alg)
+{
+	if (strcmp(sig_alg, "ssh-ed25519") == 0)
+		return NULL;
+	if (strcmp(sig_alg, "rsa-sha2-256") == 0 ||
+	    strcmp(sig_alg, "ecdsa-sha2-nistp256") == 0)
+		return EVP_sha256();
+	if (strcmp(sig_alg, "rsa-sha2-512") == 0 ||
+	    strcmp(sig_alg, "ecdsa-sha2-nistp521") == 0)
+		return EVP_sha512();
+	if (strcmp(sig_alg, "ecdsa-sha2-nistp384") == 0)
+		return EVP_sha384();
+	if (strcmp(sig_alg, "ssh-rsa") == 0)
+		return EVP_sha1();
+	die("unexpected signature algorithm %s", sig_alg);
+	return NULL;
+}
+
+/* Sign data as sig_alg and wrap the result as an SSH signature blob. */
+static int
+signer_sign(struct signer *s, const char *sig_alg, const unsigned char *data,
+    size_t datalen, ssh_string *out)
+{
+	unsigned char sig[1024];
+	size_t siglen = sizeof(sig);
+	struct wbuf blob = { .len = 0 }, inner = { .len = 0 };
+	EVP_MD_CTX *ctx;
+	ECDSA_SIG *esig;
+	const unsigned char *q;
+	int ok;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return SSH_ERROR;
+	ok = EVP_DigestSignInit(ctx, NULL, signer_md(sig_alg), NULL, s->pkey) == 1 &&
+	    EVP_DigestSign(ctx, sig, &siglen, data, datalen) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return SSH_ERROR;
+
+	if (s->inject == INJECT_ALG)
+		wbuf_put_string(&blob, "ssh-rsa", strlen("ssh-rsa"));
+	else
+		wbuf_put_string(&blob, sig_alg, strlen(sig_alg));
+	if (s->inject == INJECT_SHORT)
+		siglen--;
+	if (strncmp(sig_alg, "ecdsa-", 6) == 0) {
+		/* libcrypto gives DER; SSH wants string(mpint r, mpint s). */
+		q = sig;
+		if ((esig = d2i_ECDSA_SIG(NULL, &q, siglen)) == NULL)
+			return SSH_ERROR;
+		wbuf_put_mpint(&inner, ECDSA_SIG_get0_r(esig));
+		wbuf_put_mpint(&inner, ECDSA_SIG_get0_s(esig));
+		ECDSA_SIG_free(esig);
+		wbuf_put_string(&blob, inner.d, inner.len);
+	} else {
+		wbuf_put_string(&blob, sig, siglen);
+	}
+
+	if ((*out = ssh_string_new(blob.len)) == NULL)
+		return SSH_ERROR;
+	if (ssh_string_fill(*out, blob.d, blob.len) != 0) {
+		ssh_string_free(*out);
+		*out = NULL;
+		return SSH_ERROR;
+	}
+	return SSH_OK;
+}
+
+static int
+hostkey_sign_cb(ssh_session session, ssh_key hostkey, const char *sig_alg,
+    const unsigned char *data, size_t datalen, ssh_string *signature,
+    void *userdata)
+{
+	struct signer *s = userdata;
+
+	(void)session;
+	s->calls++;
+	fprintf(stderr, "patch-server: sign call %u: sig_alg=%s datalen=%zu "
+	    "private=%d\n", s->calls, sig_alg, datalen, ssh_key_is_private(hostkey));
+	if (strcmp(sig_alg, s->want_alg) != 0 || datalen != s->want_len ||
+	    ssh_key_is_private(hostkey) ||
+	    ssh_key_cmp(hostkey, s->pub, SSH_KEY_CMP_PUBLIC) != 0) {
+		s->bad_calls++;
+		return SSH_ERROR;
+	}
+	if (s->inject == INJECT_ERROR)
+		return SSH_ERROR;
+	return signer_sign(s, sig_alg, data, datalen, signature);
+}
+
+/* --- Connection plumbing ---------------------------------------------------- */
+
+/* The session holds only what the monitor would hand out: the public key,
+ * imported from its base64 blob as in the .pub file. */
+static ssh_key
+load_public_only(const char *path)
+{
+	char line[8192], *type, *b64, *save = NULL;
+	ssh_key key = NULL;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		die("open %s: %s", path, strerror(errno));
+	if (fgets(line, sizeof(line), f) == NULL)
+		die("%s: empty", path);
+	fclose(f);
+	if ((type = strtok_r(line, " \n", &save)) == NULL ||
+	    (b64 = strtok_r(NULL, " \n", &save)) == NULL)
+		die("%s: not an OpenSSH public key line", path);
+	if (ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type), &key) != SSH_OK)
+		die("%s: cannot import the public key", path);
+	if (!ssh_key_is_public(key) || ssh_key_is_private(key))
+		die("the host key must be public only");
+	return key;
+}
+
+static int
+listen_loopback(const char *portfile)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t slen = sizeof(sin);
+	char tmp[4096];
+	FILE *f;
+	int fd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, 1) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &slen) == -1)
+		die("listen: %s", strerror(errno));
+	/* Written then renamed, so the script never reads a partial port. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", portfile);
+	if ((f = fopen(tmp, "w")) == NULL ||
+	    fprintf(f, "%u\n", ntohs(sin.sin_port)) < 0 || fclose(f) != 0 ||
+	    rename(tmp, portfile) != 0)
+		die("write %s: %s", portfile, strerror(errno));
+	return fd;
+}
+
+static int
+accept_one(int lfd)
+{
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+	int fd;
+
+	if (poll(&pfd, 1, 30 * 1000) != 1)
+		die("no client connected within 30 s");
+	if ((fd = accept(lfd, NULL, NULL)) == -1)
+		die("accept: %s", strerror(errno));
+	close(lfd);
+	return fd;
+}
+
+/* Per-connection state for the message callback. With server callbacks set
+ * (the signing one) libssh no longer queues messages for ssh_message_get(),
+ * so everything arrives here, as in the gateway's child. */
+struct conn {
+	enum test_mode mode;
+	const char *want_dest;	/* streamlocal: expected socket path */
+	ssh_channel chan;
+	char *cmd;		/* sign: the exec command, once requested */
+	unsigned int opens;
+	unsigned int bad_opens;
+};
+
+static int
+conn_open(struct conn *c, ssh_message msg)
+{
+	const char *dest = ssh_message_channel_request_open_destination(msg);
+	int subtype = ssh_message_subtype(msg);
+	int port = ssh_message_channel_request_open_destination_port(msg);
+
+	c->opens++;
+	fprintf(stderr, "patch-server: channel open subtype=%d destination=%s port=%d\n",
+	    subtype, dest != NULL ? dest : "(null)", port);
+	if (c->chan != NULL)
+		goto bad;
+	if (c->mode == MODE_STREAMLOCAL &&
+	    (subtype != SSH_CHANNEL_DIRECT_STREAMLOCAL || dest == NULL ||
+	    strcmp(dest, c->want_dest) != 0 || port != 0))
+		goto bad;
+	if (c->mode == MODE_SIGN && subtype != SSH_CHANNEL_SESSION)
+		goto bad;
+	if ((c->chan = ssh_message_channel_request_open_reply_accept(msg)) == NULL)
+		die("cannot accept the channel");
+	return 0;
+bad:
+	c->bad_opens++;
+	return 1;
+}
+
+/* Returns 0 when the message was answered, 1 for libssh's default reply. */
+static int
+conn_message_cb(ssh_session session, ssh_message msg, void *userdata)
+{
+	struct conn *c = userdata;
+
+	(void)session;
+	switch (ssh_message_type(msg)) {
+	case SSH_REQUEST_AUTH:
+		/* "none" is enough: these tests are about transport and channels. */
+		if (ssh_message_subtype(msg) != SSH_AUTH_METHOD_NONE) {
+			ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_NONE);
+			return 1;
+		}
+		ssh_message_auth_reply_success(msg, 0);
+		return 0;
+	case SSH_REQUEST_CHANNEL_OPEN:
+		return conn_open(c, msg);
+	case SSH_REQUEST_CHANNEL:
+		if (c->mode != MODE_SIGN || c->cmd != NULL ||
+		    ssh_message_subtype(msg) != SSH_CHANNEL_REQUEST_EXEC)
+			return 1;
+		if ((c->cmd = strdup(ssh_message_channel_request_command(msg))) == NULL)
+			die("out of memory");
+		ssh_message_channel_request_reply_success(msg);
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static void
+conn_poll(ssh_session session, ssh_event ev, const struct conn *c)
+{
+	if (ssh_event_dopoll(ev, 100) == SSH_ERROR)
+		die("connection lost: %s", ssh_get_error(session));
+	if (c->bad_opens > 0)
+		die("unexpected channel open");
+}
+
+/* Exec: count stdin bytes (enough to force rekeys), answer, exit with EXIT_STATUS. */
+static void
+serve_exec(ssh_session session, ssh_event ev, struct conn *c)
+{
+	char buf[ECHO_BUF], reply[512];
+	unsigned long long total = 0;
+	int n;
+
+	while (c->cmd == NULL)
+		conn_poll(session, ev, c);
+	/* Blocking reads also run the rekeys the client starts. */
+	while ((n = ssh_channel_read(c->chan, buf, sizeof(buf), 0)) > 0)
+		total += n;
+	if (n < 0)
+		die("channel read: %s", ssh_get_error(session));
+	n = snprintf(reply, sizeof(reply), "exec=%s bytes=%llu\n", c->cmd, total);
+	if (ssh_channel_write(c->chan, reply, n) != n ||
+	    ssh_channel_request_send_exit_status(c->chan, EXIT_STATUS) != SSH_OK ||
+	    ssh_channel_send_eof(c->chan) != SSH_OK ||
+	    ssh_channel_close(c->chan) != SSH_OK)
+		die("channel reply: %s", ssh_get_error(session));
+}
+
+/* streamlocal: echo the forwarded connection until the client's EOF. */
+static void
+serve_streamlocal(ssh_session session, ssh_event ev, struct conn *c)
+{
+	char buf[ECHO_BUF];
+	int n;
+
+	for (;;) {
+		conn_poll(session, ev, c);
+		if (c->chan == NULL)
+			continue;
+		while ((n = ssh_channel_read_nonblocking(c->chan, buf, sizeof(buf), 0)) > 0)
+			if (ssh_channel_write(c->chan, buf, n) != n)
+				die("channel write: %s", ssh_get_error(session));
+		/* SSH_EOF once the client's EOF arrived and all data was read. */
+		if (n == SSH_EOF)
+			break;
+		if (n < 0)
+			die("channel read: %s", ssh_get_error(session));
+	}
+	if (ssh_channel_send_eof(c->chan) != SSH_OK ||
+	    ssh_channel_close(c->chan) != SSH_OK)
+		die("channel close: %s", ssh_get_error(session));
+}
+
+/* Let the client see the close: wait for the exec client to hang up, or
+ * for the forwarding client (which stays connected) to confirm the close. */
+static void
+conn_drain(ssh_session session, ssh_event ev, const struct conn *c)
+{
+	int i;
+
+	for (i = 0; i < 100 && ssh_is_connected(session); i++) {
+		if (c->mode == MODE_STREAMLOCAL && ssh_channel_is_closed(c->chan))
+			break;
+		if (ssh_event_dopoll(ev, 100) == SSH_ERROR)
+			break;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct signer signer = { .pkey = NULL };
+	struct ssh_server_callbacks_struct cb = { .userdata = &signer,
+	    .hostkey_sign_function = hostkey_sign_cb };
+	struct conn conn = { .want_dest = "/some/remote/path" };
+	ssh_event ev;
+	const char *pubfile = NULL, *privfile = NULL, *portfile = NULL;
+	enum test_mode mode;
+	ssh_bind sshbind;
+	ssh_session session;
+	ssh_key hostkey;
+	int ch, lfd, fd, rc;
+
+	if (argc < 2)
+		usage();
+	if (strcmp(argv[1], "sign") == 0)
+		mode = MODE_SIGN;
+	else if (strcmp(argv[1], "nosign") == 0)
+		mode = MODE_NOSIGN;
+	else if (strcmp(argv[1], "streamlocal") == 0)
+		mode = MODE_STREAMLOCAL;
+	else
+		usage();
+	conn.mode = mode;
+	optind = 2;
+	while ((ch = getopt(argc, argv, "a:d:f:k:l:p:s:")) != -1) {
+		switch (ch) {
+		case 'a': signer.want_alg = optarg; break;
+		case 'd': conn.want_dest = optarg; break;
+		case 'f':
+			if (strcmp(optarg, "error") == 0)
+				signer.inject = INJECT_ERROR;
+			else if (strcmp(optarg, "short") == 0)
+				signer.inject = INJECT_SHORT;
+			else if (strcmp(optarg, "alg") == 0)
+				signer.inject = INJECT_ALG;
+			else
+				usage();
+			break;
+		case 'k': pubfile = optarg; break;
+		case 'l': signer.want_len = strtoul(optarg, NULL, 10); break;
+		case 'p': portfile = optarg; break;
+		case 's': privfile = optarg; break;
+		default: usage();
+		}
+	}
+	if (pubfile == NULL || portfile == NULL)
+		usage();
+	if (mode != MODE_NOSIGN &&
+	    (privfile == NULL || signer.want_alg == NULL || signer.want_len == 0))
+		usage();
+	alarm(TEST_TIMEOUT_SEC);
+
+	if (ssh_init() != SSH_OK)
+		die("ssh_init");
+	/* Warnings include every ssh_set_error(): the tests match on them. */
+	ssh_set_log_level(SSH_LOG_WARN);
+	hostkey = load_public_only(pubfile);
+	signer.keytype = ssh_key_type(hostkey);
+	if ((signer.pub = ssh_key_dup(hostkey)) == NULL)
+		die("ssh_key_dup of a public key failed");
+	if (privfile != NULL)
+		signer.pkey = signer_load(privfile, signer.keytype);
+
+	if ((sshbind = ssh_bind_new()) == NULL ||
+	    ssh_bind_options_set(sshbind, SSH_BIND_OPTIONS_PROCESS_CONFIG,
+	    &(bool){ false }) != SSH_OK)
+		die("ssh_bind");
+	/* The bind takes ownership of the key. */
+	if (ssh_bind_options_set(sshbind, SSH_BIND_OPTIONS_IMPORT_KEY, hostkey) != SSH_OK)
+		die("import public host key: %s", ssh_get_error(sshbind));
+
+	lfd = listen_loopback(portfile);
+	fd = accept_one(lfd);
+	if ((session = ssh_new()) == NULL)
+		die("ssh_new");
+	if (ssh_bind_accept_fd(sshbind, session, fd) != SSH_OK)
+		die("ssh_bind_accept_fd: %s", ssh_get_error(sshbind));
+	if (mode != MODE_NOSIGN) {
+		ssh_callbacks_init(&cb);
+		ssh_set_server_callbacks(session, &cb);
+	}
+
+	rc = ssh_handle_key_exchange(session);
+	/* Stock behaviour: without the callback a public key cannot sign; and
+	 * a failed or malformed signature from the callback ends the KEX. */
+	if (mode == MODE_NOSIGN || signer.inject != INJECT_NONE) {
+		if (rc == SSH_OK)
+			die("key exchange succeeded without a valid signature");
+		printf("kex=failed sign_calls=%u error=%s\n", signer.calls,
+		    ssh_get_error(session));
+		goto out;
+	}
+	if (rc != SSH_OK)
+		die("key exchange: %s", ssh_get_error(session));
+
+	ssh_set_message_callback(session, conn_message_cb, &conn);
+	if ((ev = ssh_event_new()) == NULL || ssh_event_add_session(ev, session) != SSH_OK)
+		die("ssh_event");
+	if (mode == MODE_SIGN)
+		serve_exec(session, ev, &conn);
+	else
+		serve_streamlocal(session, ev, &conn);
+	conn_drain(session, ev, &conn);
+	ssh_event_remove_session(ev, session);
+	ssh_event_free(ev);
+	ssh_channel_free(conn.chan);
+	free(conn.cmd);
+	printf("opens=%u\n", conn.opens);
+	if (signer.bad_calls > 0)
+		die("%u sign calls had unexpected arguments", signer.bad_calls);
+	printf("sign_calls=%u\n", signer.calls);
+out:
+	ssh_disconnect(session);
+	ssh_free(session);
+	ssh_bind_free(sshbind);
+	ssh_key_free(signer.pub);
+	EVP_PKEY_free(signer.pkey);
+	ssh_finalize();
+	return 0;
+}
