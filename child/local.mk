@@ -1,1 +1,10 @@
-# child: filled in by its owner
+# child/: the per-connection SSH server (ssh-proxy --child). Channel kinds are
+# one file each (channel-*.c), identity backends too (auth-*.c).
+noinst_LIBRARIES += libchild.a
+libchild_a_SOURCES = child/child.c child/child.h \
+	child/connid.c child/connid.h \
+	child/proxyhdr.c child/proxyhdr.h child/peer.c \
+	child/kexsign.c \
+	child/auth.c child/auth.h child/auth-static.c \
+	child/channel.c child/channel.h child/channel-session.c
+libchild_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
