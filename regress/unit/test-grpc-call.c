@@ -1,0 +1,1035 @@
+/* Unit test of the gRPC client call layer (proto/grpc-call.h), driven from a
+ * poll() loop, against proto/grpc-server.h serving k8shelld on its own thread. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <grpc/status.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "proto/grpc-call.h"
+#include "proto/grpc-server.h"
+#include "proto/k8shelld.pb-c.h"
+
+#define M_HANDSHAKE	"/k8shelld.SystemService/Handshake"
+#define M_PORTFORWARD	"/k8shelld.SshService/PortForward"
+#define CHUNK		(32 * 1024)
+#define ECHO_MSGS	256		/* 256 x 32 KiB = 8 MiB */
+#define FLOOD_MSGS	1024		/* 32 MiB offered by the server */
+#define WAIT_MS		8000
+
+/* ---- the server, on its own thread ------------------------------------ */
+
+enum pf_mode { PF_NONE, PF_ECHO, PF_BIG, PF_FLOOD };
+
+struct pf_call {
+	struct srv *s;
+	enum pf_mode mode;
+	uint32_t n, sent;
+};
+
+struct srv {
+	struct gsrv *gs;
+	pthread_t thread;
+	int stopfd;
+	int port;
+	int tls_port;
+	char dir[64];
+	char cert[96], key[96];
+	uint8_t flood[CHUNK];
+
+	pthread_mutex_t mu;	/* guards what the test thread reads below */
+	char auth[256];
+	char exec_id[64];
+	int handshakes;
+	int pf_half_closed;
+	int pf_done, pf_cancelled;
+	uint32_t flood_sent;
+};
+
+static struct srv *srv;
+
+static void
+srv_handshake_call(struct gsrv_call *sc, void *arg)
+{
+	assert_int_equal(gsrv_call_recv_start(sc), 0);
+}
+
+static void
+srv_handshake_msg(struct gsrv_call *sc, ProtobufCMessage *msg, void *arg)
+{
+	K8shelld__HandshakeRequest *req = (K8shelld__HandshakeRequest *)msg;
+	K8shelld__HandshakeResponse resp = K8SHELLD__HANDSHAKE_RESPONSE__INIT;
+	struct srv *s = arg;
+	const char *v;
+	int hang;
+
+	pthread_mutex_lock(&s->mu);
+	s->handshakes++;
+	v = gsrv_call_md(sc, "authorization");
+	snprintf(s->auth, sizeof(s->auth), "%s", v ? v : "(none)");
+	v = gsrv_call_md(sc, "exec-id");
+	snprintf(s->exec_id, sizeof(s->exec_id), "%s", v ? v : "(none)");
+	pthread_mutex_unlock(&s->mu);
+	hang = strcmp(req->client_version, "hang") == 0;
+	grpcc_msg_free(msg);
+	if (hang)
+		return;		/* never answer: the client's deadline ends it */
+	resp.server_version = "test-1.2.3";
+	resp.accepted = 1;
+	assert_int_equal(gsrv_call_send(sc, &resp.base), 0);
+	assert_int_equal(gsrv_call_finish(sc, GRPC_STATUS_OK, NULL), 0);
+}
+
+static void
+srv_handshake_done(struct gsrv_call *sc, int cancelled, void *arg)
+{
+	gsrv_call_free(sc);
+}
+
+static void
+pf_send_data(struct gsrv_call *sc, const uint8_t *data, size_t len)
+{
+	K8shelld__PortForwardResponse resp = K8SHELLD__PORT_FORWARD_RESPONSE__INIT;
+
+	resp.data.data = (uint8_t *)data;
+	resp.data.len = len;
+	assert_int_equal(gsrv_call_send(sc, &resp.base), 0);
+	/* One send in flight on this side too. */
+	assert_int_equal(gsrv_call_send(sc, &resp.base), GRPCC_ERR_BUSY);
+}
+
+static void
+srv_pf_call(struct gsrv_call *sc, void *arg)
+{
+	struct pf_call *pc;
+
+	assert_non_null(pc = calloc(1, sizeof(*pc)));
+	pc->s = arg;
+	gsrv_call_set_data(sc, pc);
+	assert_int_equal(gsrv_call_recv_start(sc), 0);
+}
+
+static void
+srv_pf_msg(struct gsrv_call *sc, ProtobufCMessage *msg, void *arg)
+{
+	K8shelld__PortForwardRequest *req = (K8shelld__PortForwardRequest *)msg;
+	struct pf_call *pc = gsrv_call_data(sc);
+	uint8_t *big;
+
+	switch (req->request_case) {
+	case K8SHELLD__PORT_FORWARD_REQUEST__REQUEST_DESTINATION:
+		if (strcmp(req->destination->ip, "echo") == 0) {
+			pc->mode = PF_ECHO;
+			assert_int_equal(gsrv_call_recv_start(sc), 0);
+		} else if (strcmp(req->destination->ip, "big") == 0) {
+			/* One message of `port` bytes, then the status. */
+			pc->mode = PF_BIG;
+			assert_non_null(big = malloc(req->destination->port));
+			memset(big, 'B', req->destination->port);
+			pf_send_data(sc, big, req->destination->port);
+			free(big);
+			assert_int_equal(gsrv_call_finish(sc, GRPC_STATUS_OK, NULL), 0);
+		} else if (strcmp(req->destination->ip, "flood") == 0) {
+			pc->mode = PF_FLOOD;
+			pc->n = req->destination->port;
+			pf_send_data(sc, pc->s->flood, CHUNK);
+		} else
+			fail_msg("unexpected destination %s", req->destination->ip);
+		break;
+	case K8SHELLD__PORT_FORWARD_REQUEST__REQUEST_DATA:
+		/* Echo; read the next message only once this one is out. */
+		assert_int_equal(pc->mode, PF_ECHO);
+		pf_send_data(sc, req->data.data, req->data.len);
+		break;
+	default:
+		fail_msg("empty PortForwardRequest");
+	}
+	grpcc_msg_free(msg);
+}
+
+static void
+srv_pf_send_done(struct gsrv_call *sc, int ok, void *arg)
+{
+	struct pf_call *pc = gsrv_call_data(sc);
+
+	if (!ok)
+		return;
+	if (pc->mode == PF_ECHO) {
+		assert_int_equal(gsrv_call_recv_start(sc), 0);
+	} else if (pc->mode == PF_FLOOD) {
+		pc->sent++;
+		pthread_mutex_lock(&pc->s->mu);
+		pc->s->flood_sent = pc->sent;
+		pthread_mutex_unlock(&pc->s->mu);
+		if (pc->sent < pc->n)
+			pf_send_data(sc, pc->s->flood, CHUNK);
+		else
+			assert_int_equal(gsrv_call_finish(sc, GRPC_STATUS_OK, NULL), 0);
+	}
+}
+
+static void
+srv_pf_half_close(struct gsrv_call *sc, void *arg)
+{
+	struct srv *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	s->pf_half_closed++;
+	pthread_mutex_unlock(&s->mu);
+	assert_int_equal(gsrv_call_finish(sc, GRPC_STATUS_OK, NULL), 0);
+}
+
+static void
+srv_pf_done(struct gsrv_call *sc, int cancelled, void *arg)
+{
+	struct srv *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	s->pf_done++;
+	s->pf_cancelled += cancelled != 0;
+	pthread_mutex_unlock(&s->mu);
+	free(gsrv_call_data(sc));
+	gsrv_call_free(sc);
+}
+
+static void *
+srv_main(void *arg)
+{
+	struct srv *s = arg;
+	struct pollfd pfd[2];
+
+	pfd[0].fd = gsrv_fd(s->gs);
+	pfd[0].events = POLLIN;
+	pfd[1].fd = s->stopfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents & POLLIN)
+			break;
+		if (pfd[0].revents & POLLIN)
+			gsrv_dispatch(s->gs);
+	}
+	gsrv_free(s->gs);
+	return NULL;
+}
+
+static void
+cert_ext(X509 *x, int nid, const char *value)
+{
+	X509_EXTENSION *ext;
+	X509V3_CTX v3;
+
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	assert_non_null(ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value));
+	assert_int_equal(X509_add_ext(x, ext, -1), 1);
+	X509_EXTENSION_free(ext);
+}
+
+/* A self-signed P-256 certificate for "workspace.test": the client trusts it
+ * as its only root (ca_file) and verifies the name through server_name. */
+static void
+cert_make(const char *certpath, const char *keypath)
+{
+	EVP_PKEY *pk;
+	X509_NAME *name;
+	X509 *x;
+	FILE *f;
+
+	assert_non_null(pk = EVP_EC_gen("P-256"));
+	assert_non_null(x = X509_new());
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, pk);
+	name = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"workspace.test", -1, -1, 0);
+	X509_set_issuer_name(x, name);
+	cert_ext(x, NID_basic_constraints, "critical,CA:TRUE");
+	cert_ext(x, NID_subject_alt_name, "DNS:workspace.test");
+	assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
+	assert_non_null(f = fopen(certpath, "w"));
+	assert_int_equal(PEM_write_X509(f, x), 1);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(f = fopen(keypath, "w"));
+	assert_int_equal(PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL), 1);
+	assert_int_equal(fclose(f), 0);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+}
+
+static int
+srv_start(void **state)
+{
+	static const struct gsrv_method_cbs hs_cbs = {
+		.on_call = srv_handshake_call,
+		.on_message = srv_handshake_msg,
+		.on_done = srv_handshake_done,
+	};
+	static const struct gsrv_method_cbs pf_cbs = {
+		.on_call = srv_pf_call,
+		.on_message = srv_pf_msg,
+		.on_half_close = srv_pf_half_close,
+		.on_send_done = srv_pf_send_done,
+		.on_done = srv_pf_done,
+	};
+	struct srv *s;
+
+	assert_non_null(s = calloc(1, sizeof(*s)));
+	pthread_mutex_init(&s->mu, NULL);
+	memset(s->flood, 'F', sizeof(s->flood));
+	assert_int_equal(gsrv_new(&s->gs), 0);
+	assert_int_equal(gsrv_register(s->gs, M_HANDSHAKE,
+	    &k8shelld__handshake_request__descriptor, &hs_cbs, s), 0);
+	assert_int_equal(gsrv_register(s->gs, M_PORTFORWARD,
+	    &k8shelld__port_forward_request__descriptor, &pf_cbs, s), 0);
+	assert_int_equal(gsrv_add_port(s->gs, "127.0.0.1:0", NULL, NULL,
+	    &s->port), 0);
+	assert_true(s->port > 0);
+	snprintf(s->dir, sizeof(s->dir), "/tmp/test-grpc-srv.XXXXXX");
+	assert_non_null(mkdtemp(s->dir));
+	snprintf(s->cert, sizeof(s->cert), "%s/cert.pem", s->dir);
+	snprintf(s->key, sizeof(s->key), "%s/key.pem", s->dir);
+	cert_make(s->cert, s->key);
+	assert_int_equal(gsrv_add_port(s->gs, "127.0.0.1:0", s->cert, s->key,
+	    &s->tls_port), 0);
+	assert_true(s->tls_port > 0 && s->tls_port != s->port);
+	assert_int_equal(gsrv_start(s->gs), 0);
+	assert_true((s->stopfd = eventfd(0, EFD_CLOEXEC)) >= 0);
+	assert_int_equal(pthread_create(&s->thread, NULL, srv_main, s), 0);
+	srv = s;
+	*state = s;
+	return 0;
+}
+
+static int
+srv_stop(void **state)
+{
+	struct srv *s = *state;
+	uint64_t one = 1;
+
+	assert_int_equal(write(s->stopfd, &one, sizeof(one)), sizeof(one));
+	pthread_join(s->thread, NULL);
+	close(s->stopfd);
+	unlink(s->cert);
+	unlink(s->key);
+	rmdir(s->dir);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+	srv = NULL;
+	return 0;
+}
+
+/* ---- the client side: one context per test, poll() as the loop -------- */
+
+struct cli {
+	struct gcall_ctx *ctx;
+	struct gcall_chan *ch;
+	char dir[64];
+	char token[128];
+};
+static struct cli cli;
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One turn of the loop: wait up to ms for the fd, dispatch. */
+static void
+loop_once(int ms)
+{
+	struct pollfd pfd = { .fd = gcall_ctx_fd(cli.ctx), .events = POLLIN };
+
+	if (poll(&pfd, 1, ms) > 0)
+		assert_int_equal(gcall_ctx_dispatch(cli.ctx), 0);
+}
+
+/* Run the loop until cond holds; fail after WAIT_MS. */
+#define LOOP_UNTIL(cond) do {						\
+	int64_t end_ = now_ms() + WAIT_MS;				\
+	while (!(cond)) {						\
+		assert_true(now_ms() < end_);				\
+		loop_once(20);						\
+	}								\
+} while (0)
+
+static void
+loop_until(const int *flag)
+{
+	LOOP_UNTIL(*flag);
+}
+
+/* Run the loop for ms milliseconds whatever happens. */
+static void
+loop_for(int ms)
+{
+	int64_t end = now_ms() + ms;
+
+	while (now_ms() < end)
+		loop_once(10);
+}
+
+static void
+token_write(const char *text)
+{
+	FILE *f;
+
+	assert_non_null(f = fopen(cli.token, "w"));
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int
+cli_setup(void **state)
+{
+	struct gcall_chan_opts o;
+	char target[64];
+
+	memset(&cli, 0, sizeof(cli));
+	snprintf(cli.dir, sizeof(cli.dir), "/tmp/test-grpc-call.XXXXXX");
+	assert_non_null(mkdtemp(cli.dir));
+	snprintf(cli.token, sizeof(cli.token), "%s/token", cli.dir);
+	token_write("  tok-one \n");
+	snprintf(target, sizeof(target), "127.0.0.1:%d", srv->port);
+	memset(&o, 0, sizeof(o));
+	o.target = target;
+	o.token_file = cli.token;
+	o.keepalive_time_ms = 300000;
+	o.keepalive_timeout_ms = 20000;
+	assert_int_equal(gcall_ctx_new(&cli.ctx), 0);
+	assert_int_equal(gcall_chan_new(cli.ctx, &o, &cli.ch), 0);
+	return 0;
+}
+
+static int
+cli_teardown(void **state)
+{
+	gcall_chan_free(cli.ch);
+	gcall_ctx_free(cli.ctx);
+	unlink(cli.token);
+	rmdir(cli.dir);
+	return 0;
+}
+
+static void
+srv_snapshot(char *auth, size_t authlen, char *exec_id, size_t idlen,
+    int *handshakes)
+{
+	pthread_mutex_lock(&srv->mu);
+	if (auth != NULL)
+		snprintf(auth, authlen, "%s", srv->auth);
+	if (exec_id != NULL)
+		snprintf(exec_id, idlen, "%s", srv->exec_id);
+	if (handshakes != NULL)
+		*handshakes = srv->handshakes;
+	pthread_mutex_unlock(&srv->mu);
+}
+
+/* ---- unary -------------------------------------------------------------- */
+
+struct unary_res {
+	int done;
+	int code;
+	int local;
+	char details[256];
+	int have_resp;
+	int accepted;
+	char server_version[64];
+};
+
+static void
+unary_cb(struct gcall *call, const struct gcall_status *st,
+    ProtobufCMessage *resp, void *arg)
+{
+	struct unary_res *r = arg;
+	K8shelld__HandshakeResponse *hr = (K8shelld__HandshakeResponse *)resp;
+
+	r->done = 1;
+	r->code = st->code;
+	r->local = st->local;
+	snprintf(r->details, sizeof(r->details), "%s", st->details);
+	if (hr != NULL) {
+		r->have_resp = 1;
+		r->accepted = hr->accepted;
+		snprintf(r->server_version, sizeof(r->server_version), "%s",
+		    hr->server_version);
+	}
+	grpcc_msg_free(resp);
+}
+
+static void
+handshake(const char *client_version, int64_t timeout_ms, struct unary_res *r)
+{
+	K8shelld__HandshakeRequest req = K8SHELLD__HANDSHAKE_REQUEST__INIT;
+	static const struct gcall_md md[] = { { "exec-id", "ex-local-1-abc1" } };
+
+	memset(r, 0, sizeof(*r));
+	req.client_version = (char *)client_version;
+	assert_int_equal(gcall_unary(cli.ch, M_HANDSHAKE, &req.base,
+	    &k8shelld__handshake_response__descriptor, md, 1, timeout_ms,
+	    unary_cb, r, NULL), 0);
+	loop_until(&r->done);
+}
+
+static void
+test_unary_handshake(void **state)
+{
+	struct unary_res r;
+	char auth[256], exec_id[64];
+	int n0, n1;
+
+	srv_snapshot(NULL, 0, NULL, 0, &n0);
+	handshake("", 5000, &r);
+	assert_int_equal(r.code, GRPC_STATUS_OK);
+	assert_int_equal(r.local, 0);
+	assert_int_equal(r.have_resp, 1);
+	assert_int_equal(r.accepted, 1);
+	assert_string_equal(r.server_version, "test-1.2.3");
+	srv_snapshot(auth, sizeof(auth), exec_id, sizeof(exec_id), &n1);
+	assert_int_equal(n1, n0 + 1);
+	assert_string_equal(auth, "Bearer tok-one");
+	assert_string_equal(exec_id, "ex-local-1-abc1");
+
+	/* The file is read again on the next call: rotation takes effect. */
+	token_write("tok-two\n");
+	handshake("", 5000, &r);
+	assert_int_equal(r.code, GRPC_STATUS_OK);
+	assert_int_equal(r.accepted, 1);
+	srv_snapshot(auth, sizeof(auth), NULL, 0, &n1);
+	assert_int_equal(n1, n0 + 2);
+	assert_string_equal(auth, "Bearer tok-two");
+}
+
+static void
+test_unary_handle(void **state)
+{
+	K8shelld__HandshakeRequest req = K8SHELLD__HANDSHAKE_REQUEST__INIT;
+	struct unary_res r;
+	struct gcall *call;
+
+	/* With a handle the caller frees the call, here after it ended. */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(gcall_unary(cli.ch, M_HANDSHAKE, &req.base,
+	    &k8shelld__handshake_response__descriptor, NULL, 0, 5000,
+	    unary_cb, &r, &call), 0);
+	assert_non_null(call);
+	/* Unary calls have no stream operations. */
+	assert_int_equal(gcall_send(call, &req.base), GRPCC_ERR_STATE);
+	assert_int_equal(gcall_recv_start(call), GRPCC_ERR_STATE);
+	loop_until(&r.done);
+	assert_int_equal(r.code, GRPC_STATUS_OK);
+	assert_int_equal(r.accepted, 1);
+	gcall_free(call);
+
+	/* Bad metadata keys are refused before anything starts. */
+	{
+		static const struct gcall_md bad[] = { { "Exec-Id", "x" } };
+
+		assert_int_equal(gcall_unary(cli.ch, M_HANDSHAKE, &req.base,
+		    &k8shelld__handshake_response__descriptor, bad, 1, 5000,
+		    unary_cb, &r, NULL), GRPCC_ERR_ARG);
+	}
+}
+
+static void
+test_token_unreadable(void **state)
+{
+	char want[300];
+	struct unary_res r;
+	int n0, n1;
+
+	srv_snapshot(NULL, 0, NULL, 0, &n0);
+	assert_int_equal(unlink(cli.token), 0);
+	handshake("", 5000, &r);
+	assert_int_equal(r.code, GRPC_STATUS_UNAUTHENTICATED);
+	assert_int_equal(r.local, 1);
+	assert_int_equal(r.have_resp, 0);
+	snprintf(want, sizeof(want), "cannot read token file %s: %s", cli.token,
+	    strerror(ENOENT));
+	assert_string_equal(r.details, want);
+
+	/* An empty (whitespace only) file fails the same way. */
+	token_write(" \n\t\n");
+	handshake("", 5000, &r);
+	assert_int_equal(r.code, GRPC_STATUS_UNAUTHENTICATED);
+	assert_int_equal(r.local, 1);
+	snprintf(want, sizeof(want), "token file %s is empty", cli.token);
+	assert_string_equal(r.details, want);
+
+	/* Nothing reached the server. */
+	srv_snapshot(NULL, 0, NULL, 0, &n1);
+	assert_int_equal(n1, n0);
+}
+
+static void
+test_deadline(void **state)
+{
+	struct unary_res r;
+	int64_t t0, dt;
+
+	t0 = now_ms();
+	handshake("hang", 300, &r);
+	dt = now_ms() - t0;
+	assert_int_equal(r.code, GRPC_STATUS_DEADLINE_EXCEEDED);
+	assert_int_equal(r.have_resp, 0);
+	assert_true(dt >= 290);
+	assert_true(dt < 1500);
+}
+
+/* ---- streaming ---------------------------------------------------------- */
+
+struct stream {
+	struct gcall *call;
+	int status_done;
+	int code;
+	char details[256];
+	int rearm;		/* re-arm the receive after each message */
+
+	/* sending: msgs_total data messages of CHUNK bytes, then half-close */
+	uint8_t *src;
+	size_t msgs_total, msgs_sent;
+	int outstanding, max_outstanding, busy_seen;
+	EVP_MD_CTX *tx_md, *rx_md;
+
+	size_t rx_msgs, rx_bytes, rx_last_len;
+};
+
+static void
+stream_send_next(struct stream *s)
+{
+	K8shelld__PortForwardRequest req = K8SHELLD__PORT_FORWARD_REQUEST__INIT;
+	uint8_t *p = s->src + s->msgs_sent * CHUNK;
+
+	req.request_case = K8SHELLD__PORT_FORWARD_REQUEST__REQUEST_DATA;
+	req.data.data = p;
+	req.data.len = CHUNK;
+	assert_int_equal(gcall_send(s->call, &req.base), 0);
+	EVP_DigestUpdate(s->tx_md, p, CHUNK);
+	s->msgs_sent++;
+	if (++s->outstanding > s->max_outstanding)
+		s->max_outstanding = s->outstanding;
+	/* A second send while one is in flight is refused. */
+	assert_int_equal(gcall_send_busy(s->call), 1);
+	assert_int_equal(gcall_send(s->call, &req.base), GRPCC_ERR_BUSY);
+	s->busy_seen++;
+}
+
+static void
+st_on_message(struct gcall *call, ProtobufCMessage *msg, void *arg)
+{
+	K8shelld__PortForwardResponse *resp = (K8shelld__PortForwardResponse *)msg;
+	struct stream *s = arg;
+
+	s->rx_msgs++;
+	s->rx_bytes += resp->data.len;
+	s->rx_last_len = resp->data.len;
+	if (s->rx_md != NULL)
+		EVP_DigestUpdate(s->rx_md, resp->data.data, resp->data.len);
+	grpcc_msg_free(msg);
+	if (s->rearm)
+		assert_int_equal(gcall_recv_start(call), 0);
+}
+
+static void
+st_on_send_done(struct gcall *call, int ok, void *arg)
+{
+	struct stream *s = arg;
+
+	s->outstanding--;
+	if (!ok || s->src == NULL)
+		return;
+	if (s->msgs_sent < s->msgs_total)
+		stream_send_next(s);
+	else
+		assert_int_equal(gcall_close_send(call), 0);
+}
+
+static void
+st_on_status(struct gcall *call, const struct gcall_status *st, void *arg)
+{
+	struct stream *s = arg;
+
+	/* on_status is last: nothing of ours is in flight any more. */
+	assert_int_equal(s->outstanding, 0);
+	s->status_done = 1;
+	s->code = st->code;
+	snprintf(s->details, sizeof(s->details), "%s", st->details);
+}
+
+static const struct gcall_stream_cbs st_cbs = {
+	.on_message = st_on_message,
+	.on_send_done = st_on_send_done,
+	.on_status = st_on_status,
+};
+
+static void
+stream_open(struct stream *s, const char *ip, uint32_t port)
+{
+	K8shelld__PortForwardRequest req = K8SHELLD__PORT_FORWARD_REQUEST__INIT;
+	K8shelld__Destination dst = K8SHELLD__DESTINATION__INIT;
+	static const struct gcall_md md[] = { { "portforward-id", "pf-local-1-abc2" } };
+
+	memset(s, 0, sizeof(*s));
+	s->rearm = 1;
+	assert_int_equal(gcall_stream(cli.ch, M_PORTFORWARD,
+	    &k8shelld__port_forward_response__descriptor, md, 1, 0, &st_cbs, s,
+	    &s->call), 0);
+	dst.ip = (char *)ip;
+	dst.port = port;
+	req.request_case = K8SHELLD__PORT_FORWARD_REQUEST__REQUEST_DESTINATION;
+	req.destination = &dst;
+	assert_int_equal(gcall_send(s->call, &req.base), 0);
+	s->outstanding = 1;
+	s->max_outstanding = 1;
+	assert_int_equal(gcall_recv_start(s->call), 0);
+	assert_int_equal(gcall_recv_start(s->call), GRPCC_ERR_BUSY);
+}
+
+static void
+test_bidi_echo(void **state)
+{
+	K8shelld__PortForwardRequest empty = K8SHELLD__PORT_FORWARD_REQUEST__INIT;
+	unsigned char tx[32], rx[32];
+	unsigned int txlen, rxlen;
+	uint32_t x = 2463534242u;
+	struct stream s;
+	size_t i;
+	int half0, half1;
+
+	pthread_mutex_lock(&srv->mu);
+	half0 = srv->pf_half_closed;
+	pthread_mutex_unlock(&srv->mu);
+
+	stream_open(&s, "echo", 0);
+	assert_non_null(s.src = malloc(ECHO_MSGS * CHUNK));
+	for (i = 0; i < ECHO_MSGS * CHUNK; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		s.src[i] = (uint8_t)x;
+	}
+	s.msgs_total = ECHO_MSGS;
+	assert_non_null(s.tx_md = EVP_MD_CTX_new());
+	assert_non_null(s.rx_md = EVP_MD_CTX_new());
+	EVP_DigestInit_ex(s.tx_md, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(s.rx_md, EVP_sha256(), NULL);
+	/* The destination is still in flight: data has to wait. */
+	assert_int_equal(gcall_send(s.call, &empty.base), GRPCC_ERR_BUSY);
+
+	loop_until(&s.status_done);
+	assert_int_equal(s.code, GRPC_STATUS_OK);
+	assert_int_equal(s.msgs_sent, ECHO_MSGS);
+	assert_int_equal(s.busy_seen, ECHO_MSGS);
+	assert_int_equal(s.max_outstanding, 1);
+	assert_int_equal(s.rx_msgs, ECHO_MSGS);
+	assert_int_equal(s.rx_bytes, (size_t)8 << 20);
+	EVP_DigestFinal_ex(s.tx_md, tx, &txlen);
+	EVP_DigestFinal_ex(s.rx_md, rx, &rxlen);
+	assert_int_equal(txlen, 32);
+	assert_memory_equal(tx, rx, 32);
+	/* After the end, stream operations are refused. */
+	assert_int_equal(gcall_send(s.call, &empty.base), GRPCC_ERR_STATE);
+	assert_int_equal(gcall_recv_start(s.call), GRPCC_ERR_STATE);
+	assert_int_equal(gcall_close_send(s.call), GRPCC_ERR_STATE);
+
+	pthread_mutex_lock(&srv->mu);
+	half1 = srv->pf_half_closed;
+	pthread_mutex_unlock(&srv->mu);
+	assert_int_equal(half1, half0 + 1);
+
+	gcall_free(s.call);
+	EVP_MD_CTX_free(s.tx_md);
+	EVP_MD_CTX_free(s.rx_md);
+	free(s.src);
+}
+
+static void
+test_half_close(void **state)
+{
+	struct stream s;
+	int half0, half1;
+
+	pthread_mutex_lock(&srv->mu);
+	half0 = srv->pf_half_closed;
+	pthread_mutex_unlock(&srv->mu);
+	stream_open(&s, "echo", 0);
+	/* Queued behind the destination still in flight. */
+	assert_int_equal(gcall_close_send(s.call), 0);
+	{
+		K8shelld__PortForwardRequest req = K8SHELLD__PORT_FORWARD_REQUEST__INIT;
+
+		assert_int_equal(gcall_send(s.call, &req.base), GRPCC_ERR_STATE);
+	}
+	loop_until(&s.status_done);
+	assert_int_equal(s.code, GRPC_STATUS_OK);
+	assert_int_equal(s.rx_msgs, 0);
+	pthread_mutex_lock(&srv->mu);
+	half1 = srv->pf_half_closed;
+	pthread_mutex_unlock(&srv->mu);
+	assert_int_equal(half1, half0 + 1);
+	gcall_free(s.call);
+}
+
+static void
+test_cancel(void **state)
+{
+	uint8_t buf[CHUNK];
+	struct stream s;
+	int done0, canc0, done1 = 0, canc1 = 0;
+	int64_t end;
+
+	pthread_mutex_lock(&srv->mu);
+	done0 = srv->pf_done;
+	canc0 = srv->pf_cancelled;
+	pthread_mutex_unlock(&srv->mu);
+
+	memset(buf, 'c', sizeof(buf));
+	stream_open(&s, "echo", 0);
+	/* One data message through and back, then cancel. */
+	LOOP_UNTIL(s.outstanding == 0);
+	{
+		K8shelld__PortForwardRequest req = K8SHELLD__PORT_FORWARD_REQUEST__INIT;
+
+		req.request_case = K8SHELLD__PORT_FORWARD_REQUEST__REQUEST_DATA;
+		req.data.data = buf;
+		req.data.len = sizeof(buf);
+		assert_int_equal(gcall_send(s.call, &req.base), 0);
+		s.outstanding++;
+	}
+	LOOP_UNTIL(s.rx_msgs == 1);
+	assert_int_equal(s.rx_last_len, CHUNK);
+	gcall_cancel(s.call);
+	loop_until(&s.status_done);
+	assert_int_equal(s.code, GRPC_STATUS_CANCELLED);
+
+	/* The server saw the cancellation. */
+	end = now_ms() + WAIT_MS;
+	while (now_ms() < end) {
+		pthread_mutex_lock(&srv->mu);
+		done1 = srv->pf_done;
+		canc1 = srv->pf_cancelled;
+		pthread_mutex_unlock(&srv->mu);
+		if (done1 > done0)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(done1, done0 + 1);
+	assert_int_equal(canc1, canc0 + 1);
+	gcall_free(s.call);
+}
+
+static void
+test_recv_limit(void **state)
+{
+	struct stream s;
+
+	/* Just under 32 MiB once serialised: delivered whole. */
+	stream_open(&s, "big", (32 << 20) - 64);
+	assert_int_equal(gcall_close_send(s.call), 0);
+	loop_until(&s.status_done);
+	assert_int_equal(s.code, GRPC_STATUS_OK);
+	assert_int_equal(s.rx_msgs, 1);
+	assert_int_equal(s.rx_last_len, (32 << 20) - 64);
+	gcall_free(s.call);
+
+	/* 33 MiB: refused by the client's receive limit. */
+	stream_open(&s, "big", 33 << 20);
+	loop_until(&s.status_done);
+	assert_int_equal(s.code, GRPC_STATUS_RESOURCE_EXHAUSTED);
+	assert_int_equal(s.rx_msgs, 0);
+	gcall_free(s.call);
+}
+
+static void
+test_recv_backpressure(void **state)
+{
+	struct stream s;
+	uint32_t sent1, sent2;
+
+	/* Take one message and stop reading: the server must stall well
+	 * short of the 32 MiB it wants to send. */
+	stream_open(&s, "flood", FLOOD_MSGS);
+	s.rearm = 0;
+	LOOP_UNTIL(s.rx_msgs == 1);
+	loop_for(300);
+	pthread_mutex_lock(&srv->mu);
+	sent1 = srv->flood_sent;
+	pthread_mutex_unlock(&srv->mu);
+	loop_for(300);
+	pthread_mutex_lock(&srv->mu);
+	sent2 = srv->flood_sent;
+	pthread_mutex_unlock(&srv->mu);
+	assert_int_equal(s.rx_msgs, 1);
+	assert_int_equal(s.status_done, 0);
+	assert_int_equal(sent1, sent2);		/* stalled */
+	assert_true(sent2 < FLOOD_MSGS / 2);
+
+	/* Reading again drains everything, then the status. */
+	s.rearm = 1;
+	assert_int_equal(gcall_recv_start(s.call), 0);
+	assert_int_equal(gcall_close_send(s.call), 0);
+	loop_until(&s.status_done);
+	assert_int_equal(s.code, GRPC_STATUS_OK);
+	assert_int_equal(s.rx_msgs, FLOOD_MSGS);
+	assert_int_equal(s.rx_bytes, (size_t)FLOOD_MSGS * CHUNK);
+	gcall_free(s.call);
+}
+
+static void
+test_stream_token_unreadable(void **state)
+{
+	struct stream s;
+
+	assert_int_equal(unlink(cli.token), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(gcall_stream(cli.ch, M_PORTFORWARD,
+	    &k8shelld__port_forward_response__descriptor, NULL, 0, 0, &st_cbs,
+	    &s, &s.call), 0);
+	{
+		K8shelld__PortForwardRequest req = K8SHELLD__PORT_FORWARD_REQUEST__INIT;
+
+		assert_int_equal(gcall_send(s.call, &req.base), GRPCC_ERR_STATE);
+	}
+	loop_until(&s.status_done);
+	assert_int_equal(s.code, GRPC_STATUS_UNAUTHENTICATED);
+	gcall_free(s.call);
+}
+
+static void
+test_free_live_call(void **state)
+{
+	struct stream s, s2;
+
+	/* Freed by the caller mid-stream: no callback afterwards. */
+	stream_open(&s, "echo", 0);
+	gcall_free(s.call);
+	loop_for(100);
+	assert_int_equal(s.status_done, 0);
+
+	/* Left open: the context tears it down. */
+	stream_open(&s2, "echo", 0);
+	loop_for(50);
+	gcall_chan_free(cli.ch);
+	cli.ch = NULL;
+	gcall_ctx_free(cli.ctx);
+	cli.ctx = NULL;
+	assert_int_equal(s2.status_done, 0);
+}
+
+static void
+test_unreachable(void **state)
+{
+	struct gcall_chan_opts o;
+	struct gcall_chan *ch;
+	K8shelld__HandshakeRequest req = K8SHELLD__HANDSHAKE_REQUEST__INIT;
+	struct unary_res r;
+
+	memset(&o, 0, sizeof(o));
+	o.target = "127.0.0.1:1";
+	assert_int_equal(gcall_chan_new(cli.ctx, &o, &ch), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(gcall_unary(ch, M_HANDSHAKE, &req.base,
+	    &k8shelld__handshake_response__descriptor, NULL, 0, 5000,
+	    unary_cb, &r, NULL), 0);
+	loop_until(&r.done);
+	assert_int_equal(r.code, GRPC_STATUS_UNAVAILABLE);
+	gcall_chan_free(ch);
+
+	/* TLS with a CA file that is not there fails at channel creation. */
+	o.ca_file = "/nonexistent/ca.pem";
+	assert_int_equal(gcall_chan_new(cli.ctx, &o, &ch), GRPCC_ERR_CAFILE);
+}
+
+/* One handshake over a fresh channel with these TLS settings. */
+static void
+tls_handshake(const char *ca_file, const char *server_name, struct unary_res *r)
+{
+	K8shelld__HandshakeRequest req = K8SHELLD__HANDSHAKE_REQUEST__INIT;
+	struct gcall_chan_opts o;
+	struct gcall_chan *ch;
+	char target[64];
+
+	snprintf(target, sizeof(target), "127.0.0.1:%d", srv->tls_port);
+	memset(&o, 0, sizeof(o));
+	o.target = target;
+	o.ca_file = ca_file;
+	o.server_name = server_name;
+	o.token_file = cli.token;
+	assert_int_equal(gcall_chan_new(cli.ctx, &o, &ch), 0);
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(gcall_unary(ch, M_HANDSHAKE, &req.base,
+	    &k8shelld__handshake_response__descriptor, NULL, 0, 5000,
+	    unary_cb, r, NULL), 0);
+	loop_until(&r->done);
+	gcall_chan_free(ch);
+}
+
+static void
+test_tls(void **state)
+{
+	struct unary_res r;
+	char auth[256];
+
+	tls_handshake(srv->cert, "workspace.test", &r);
+	assert_int_equal(r.code, GRPC_STATUS_OK);
+	assert_int_equal(r.accepted, 1);
+	srv_snapshot(auth, sizeof(auth), NULL, 0, NULL);
+	assert_string_equal(auth, "Bearer tok-one");
+
+	/* The certificate does not name 127.0.0.1 or other.test. */
+	tls_handshake(srv->cert, NULL, &r);
+	assert_int_equal(r.code, GRPC_STATUS_UNAVAILABLE);
+	tls_handshake(srv->cert, "other.test", &r);
+	assert_int_equal(r.code, GRPC_STATUS_UNAVAILABLE);
+	/* Plaintext against the TLS port does not get through either. */
+	tls_handshake(NULL, NULL, &r);
+	assert_int_equal(r.code, GRPC_STATUS_UNAVAILABLE);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_unary_handshake, cli_setup, cli_teardown),
+		cmocka_unit_test_setup_teardown(test_unary_handle, cli_setup, cli_teardown),
+		cmocka_unit_test_setup_teardown(test_token_unreadable, cli_setup, cli_teardown),
+		cmocka_unit_test_setup_teardown(test_stream_token_unreadable, cli_setup, cli_teardown),
+		cmocka_unit_test_setup_teardown(test_deadline, cli_setup, cli_teardown),
+		cmocka_unit_test_setup_teardown(test_bidi_echo, cli_setup, cli_teardown),
+		cmocka_unit_test_setup_teardown(test_half_close, cli_setup, cli_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, cli_setup, cli_teardown),
+		cmocka_unit_test_setup_teardown(test_recv_limit, cli_setup, cli_teardown),
+		cmocka_unit_test_setup_teardown(test_recv_backpressure, cli_setup, cli_teardown),
+		cmocka_unit_test_setup_teardown(test_unreachable, cli_setup, cli_teardown),
+		cmocka_unit_test_setup_teardown(test_tls, cli_setup, cli_teardown),
+		cmocka_unit_test_setup_teardown(test_free_live_call, cli_setup, cli_teardown),
+	};
+	const char *t = getenv("TEST_GRPC_CALL_TIMEOUT");
+
+	/* Bound the run: a hang fails the test instead of stalling make check. */
+	alarm(t != NULL ? (unsigned)atoi(t) : 20);
+	return cmocka_run_group_tests(tests, srv_start, srv_stop);
+}
