@@ -60,7 +60,7 @@ write_config "$SCRATCH/unpriv.yaml"
 write_known_hosts
 pc="$fd3sock setpriv --reuid=$uid --regid=$gid --clear-groups $PROXY --child --config $SCRATCH/unpriv.yaml --logtext 2>>$SCRATCH/unpriv.log"
 expect_login "--child by hand as $user" alice -o ProxyCommand="$pc" true
-grep -q -i "warn" "$SCRATCH/unpriv.log" ||
+grep -q -E "^[^ ]+ warn +child\[" "$SCRATCH/unpriv.log" ||
 	fail "unprivileged --child without a monitor logged no warning: $(head -n 5 "$SCRATCH/unpriv.log")"
 # Without a readable key it must refuse to serve rather than run keyless.
 HOSTKEYS=$SCRATCH/host_ed25519

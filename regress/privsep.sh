@@ -71,6 +71,11 @@ for k in $HOSTKEYS; do
 		fail "reading $k as $user: expected EACCES, got: $(cat "$SCRATCH/cat.err")"
 done
 
+# Control: the scan reads the child's memory (its argv holds the config path).
+"$memscan" "$child" "$(printf '%s' "$CFG" | od -An -v -tx1 | tr -d ' \n')" \
+    >"$SCRATCH/scan-child-control.out" 2>&1 ||
+	fail "control: memscan does not find the config path in the child's memory"
+
 # Memory: the Ed25519 seed is in the monitor (control) and nowhere in the
 # child; the ECDSA scalar likewise, in either byte order (a bignum's words
 # are little-endian in memory).

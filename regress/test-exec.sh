@@ -27,7 +27,7 @@ LOOPBACK=127.0.0.1
 SSH_TIMEOUT=${SSH_TIMEOUT:-30}
 
 verbose() {
-	echo "$tid: $*"
+	echo "$*"
 }
 
 trace() {
@@ -133,7 +133,7 @@ proc_ppid() {
 
 # The command line of PID with spaces for NULs.
 proc_cmdline() {
-	tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null
+	tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline"
 }
 
 # proc_status PID FIELD: the value of "FIELD:" in /proc/PID/status, tabs as spaces.
@@ -148,7 +148,7 @@ procs_in_scratch() {
 	for _ps_d in /proc/[0-9]*; do
 		_ps_p=${_ps_d#/proc/}
 		[ "$_ps_p" = "$$" ] && continue
-		case $(tr '\0' ' ' <"$_ps_d/cmdline" 2>/dev/null) in
+		case $(tr '\0' ' ' 2>/dev/null <"$_ps_d/cmdline") in
 		*"$SCRATCH"*) echo "$_ps_p" ;;
 		esac
 	done
@@ -383,7 +383,7 @@ expected_banner() {
 start_proxy() {
 	write_config
 	write_known_hosts
-	_sp_before=$(grep -c "listening on" "$PROXY_LOG" 2>/dev/null || true)
+	_sp_before=$(grep -c "listening on .*$PROXY_PORT" "$PROXY_LOG" 2>/dev/null || true)
 	_sp_text=--logtext
 	[ "${PROXY_LOGTEXT:-yes}" = yes ] || _sp_text=
 	trace "starting $PROXY --config $CFG $_sp_text $*"
