@@ -357,6 +357,32 @@ gcall_ctx_free(struct gcall_ctx *ctx)
 	free(ctx);
 }
 
+static int
+md_key_ok(const char *key)
+{
+	const char *p;
+
+	if (key == NULL || *key == '\0' || *key == ':')
+		return 0;
+	for (p = key; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '_' || *p == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Printable ASCII: what HTTP/2 carries in a non-binary header value. */
+static int
+md_value_ok(const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v < 0x20 || *v > 0x7e)
+			return 0;
+	}
+	return 1;
+}
+
 /* The bearer token, re-read on every call so a rotated file takes effect. */
 static char *
 token_load(const char *path, char **why)
@@ -384,22 +410,16 @@ token_load(const char *path, char **why)
 		return NULL;
 	}
 	memmove(buf, buf + start, len - start + 1);
-	return buf;
-}
-
-static int
-md_key_ok(const char *key)
-{
-	const char *p;
-
-	if (key == NULL || *key == '\0' || *key == ':')
-		return 0;
-	for (p = key; *p != '\0'; p++) {
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '_' || *p == '.'))
-			return 0;
+	/* Checked here, not by gRPC: its rejection would log the token. */
+	if (!md_value_ok(buf)) {
+		explicit_bzero(buf, len);
+		free(buf);
+		if (asprintf(why, "token file %s holds characters not allowed "
+		    "in a header", path) < 0)
+			*why = NULL;
+		return NULL;
 	}
-	return 1;
+	return buf;
 }
 
 static void
@@ -428,6 +448,7 @@ call_new(struct gcall_chan *ch, const char *method, const struct gcall_md *md,
 		return GRPCC_ERR_ARG;
 	for (i = 0; i < nmd; i++) {
 		if (!md_key_ok(md[i].key) || md[i].value == NULL ||
+		    !md_value_ok(md[i].value) ||
 		    strcmp(md[i].key, "authorization") == 0)
 			return GRPCC_ERR_ARG;
 	}

@@ -546,11 +546,14 @@ test_unary_handle(void **state)
 
 	/* Bad metadata keys are refused before anything starts. */
 	{
-		static const struct gcall_md bad[] = { { "Exec-Id", "x" } };
+		static const struct gcall_md bad[] = { { "Exec-Id", "x" },
+		    { "exec-id", "a\nb" }, { "authorization", "Bearer x" } };
+		size_t i;
 
-		assert_int_equal(gcall_unary(cli.ch, M_HANDSHAKE, &req.base,
-		    &k8shelld__handshake_response__descriptor, bad, 1, 5000,
-		    unary_cb, &r, NULL), GRPCC_ERR_ARG);
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			assert_int_equal(gcall_unary(cli.ch, M_HANDSHAKE, &req.base,
+			    &k8shelld__handshake_response__descriptor, &bad[i], 1,
+			    5000, unary_cb, &r, NULL), GRPCC_ERR_ARG);
 	}
 }
 
@@ -577,6 +580,15 @@ test_token_unreadable(void **state)
 	assert_int_equal(r.code, GRPC_STATUS_UNAUTHENTICATED);
 	assert_int_equal(r.local, 1);
 	snprintf(want, sizeof(want), "token file %s is empty", cli.token);
+	assert_string_equal(r.details, want);
+
+	/* A token that cannot be a header value never leaves the client. */
+	token_write("tok\001bad\n");
+	handshake("", 5000, &r);
+	assert_int_equal(r.local, 1);
+	assert_int_equal(r.code, GRPC_STATUS_UNAUTHENTICATED);
+	snprintf(want, sizeof(want), "token file %s holds characters not "
+	    "allowed in a header", cli.token);
 	assert_string_equal(r.details, want);
 
 	/* Nothing reached the server. */
@@ -946,6 +958,7 @@ test_unreachable(void **state)
 	struct gcall_chan *ch;
 	K8shelld__HandshakeRequest req = K8SHELLD__HANDSHAKE_REQUEST__INIT;
 	struct unary_res r;
+	char target[64];
 
 	memset(&o, 0, sizeof(o));
 	o.target = "127.0.0.1:1";
@@ -957,6 +970,23 @@ test_unreachable(void **state)
 	loop_until(&r.done);
 	assert_int_equal(r.code, GRPC_STATUS_UNAVAILABLE);
 	gcall_chan_free(ch);
+
+	/* dns:/// targets get the round_robin policy and still connect. */
+	{
+		snprintf(target, sizeof(target), "dns:///127.0.0.1:%d", srv->port);
+		o.target = target;
+		o.token_file = cli.token;
+		assert_int_equal(gcall_chan_new(cli.ctx, &o, &ch), 0);
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(gcall_unary(ch, M_HANDSHAKE, &req.base,
+		    &k8shelld__handshake_response__descriptor, NULL, 0, 5000,
+		    unary_cb, &r, NULL), 0);
+		loop_until(&r.done);
+		assert_int_equal(r.code, GRPC_STATUS_OK);
+		assert_int_equal(r.accepted, 1);
+		gcall_chan_free(ch);
+		o.token_file = NULL;
+	}
 
 	/* TLS with a CA file that is not there fails at channel creation. */
 	o.ca_file = "/nonexistent/ca.pem";
