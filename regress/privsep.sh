@@ -100,10 +100,16 @@ case $? in
 *) fail "memscan of the child failed: $(cat "$SCRATCH/scan-child-ecdsa.out")" ;;
 esac
 
-# Nor the key files' text: every full base64 line of both private key files.
+# Nor the key files' text: every base64 line of both private key files, but
+# for lines made only of public-key bytes that happen to align with the
+# public key's own base64 (the child may hold that text: it is public).
 lines=
 for k in $HOSTKEYS; do
+	pub=$(cat "$k.pub")
 	for l in $(grep -v -e '^-----' "$k" | awk 'length($0) >= 40'); do
+		case $pub in
+		*"$l"*) trace "skipping public line $l"; continue ;;
+		esac
 		lines="$lines $(printf '%s' "$l" | od -An -v -tx1 | tr -d ' \n')"
 	done
 done

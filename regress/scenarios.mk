@@ -14,6 +14,7 @@ REGRESS_SCENARIOS = \
 
 TESTS += $(REGRESS_SCENARIOS)
 dist_noinst_SCRIPTS += $(REGRESS_SCENARIOS) regress/test-exec.sh
+EXTRA_DIST += regress/README
 
 # memscan: finds byte patterns in another process's memory (privsep scenario).
 # keysecret: prints the secret bytes of an OpenSSH private key file.

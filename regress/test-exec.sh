@@ -57,6 +57,14 @@ skip() {
 
 require_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root (privilege separation drops to an unprivileged user)"
+	# The monitor re-execs the binary as the privsep user: a build under a
+	# directory that user cannot search (e.g. /root) cannot work.
+	_rr_u=${PRIVSEP_USER:-nobody}
+	if command -v setpriv >/dev/null 2>&1 && id "$_rr_u" >/dev/null 2>&1 &&
+	    ! setpriv --reuid="$(id -u "$_rr_u")" --regid="$(id -g "$_rr_u")" \
+	    --clear-groups test -x "$PROXY"; then
+		skip "user $_rr_u cannot execute $PROXY (a parent directory is not searchable)"
+	fi
 }
 
 require_cmd() {
@@ -188,7 +196,7 @@ kill_tree() {
 	kill_pids $_kt_all
 }
 
-regress_cleanup() {
+regress_kill_all() {
 	_rc_all=
 	for _rc_p in $REGRESS_PIDS; do
 		pid_alive "$_rc_p" && _rc_all="$_rc_all $_rc_p $(proc_descendants "$_rc_p")"
@@ -196,6 +204,23 @@ regress_cleanup() {
 	_rc_all="$_rc_all $(procs_in_scratch)"
 	# shellcheck disable=SC2086
 	kill_pids $_rc_all
+}
+
+# Sanitizer reports from any process we started (ASan builds in CI) fail the
+# scenario even when the client saw nothing wrong. Leak reports appear when
+# the processes exit, so this runs after regress_kill_all.
+regress_check_sanitizers() {
+	[ -n "${SCRATCH:-}" ] && [ -d "$SCRATCH" ] || return 0
+	_cs_hits=$(grep -l -E "ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:" \
+	    "$SCRATCH"/*.log 2>/dev/null)
+	for _cs_f in $_cs_hits; do
+		fail "sanitizer report in ${_cs_f##*/}:"
+		grep -E -A 20 "ERROR: [A-Za-z]+Sanitizer|runtime error:" "$_cs_f" | head -n 40
+	done
+}
+
+regress_cleanup() {
+	regress_kill_all
 	if [ -n "${SCRATCH:-}" ] && [ -d "$SCRATCH" ]; then
 		if [ "${KEEP_SCRATCH:-no}" = yes ]; then
 			echo "scratch kept in $SCRATCH"
@@ -225,6 +250,8 @@ regress_exit() {
 	if [ "$RESULT" = 0 ] && [ "$_re_rc" -ge 2 ]; then
 		fail "scenario aborted with status $_re_rc"
 	fi
+	regress_kill_all
+	regress_check_sanitizers
 	if [ "$RESULT" != 0 ] && [ -n "${SCRATCH:-}" ] && [ -d "$SCRATCH" ]; then
 		regress_dump_logs
 	fi
