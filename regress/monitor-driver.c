@@ -217,9 +217,10 @@ fake_child(const char *c, const char *keydir, const char *inode)
 		return 0;
 	}
 	if (strcmp(c, "grace") == 0 || strcmp(c, "sigterm") == 0) {
+		/* Report first: the SIGTERM comes back to us at once. */
+		report("waiting\n");
 		if (c[0] == 's')
 			kill(getppid(), SIGTERM);
-		report("waiting\n");
 		sleep(30);
 		report("woke\n");
 		return 0;
