@@ -34,7 +34,17 @@ enum test_mode {
 	MODE_SIGN,		/* public host key only, signatures from the callback */
 	MODE_NOSIGN,		/* public host key only, no callback: KEX must fail */
 	MODE_STREAMLOCAL,	/* direct-streamlocal open, echoed back */
+	MODE_BADOPEN,		/* a malformed direct-streamlocal open */
 };
+
+/* libssh's internal SSH_MSG_CHANNEL_OPEN handler, reachable because libssh.a is
+ * linked statically: OpenSSH never sends a malformed open, so the test feeds
+ * one in as if it had come off the wire. */
+int ssh_packet_channel_open(ssh_session session, uint8_t type,
+    ssh_buffer packet, void *user);
+
+/* Sender channel of the injected open: the failure reply must name it. */
+#define BADOPEN_SENDER	4242
 
 /* The test's stand-in for the privsep monitor: it alone holds the private key. */
 struct signer {
@@ -69,7 +79,7 @@ die(const char *fmt, ...)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: patch-server sign|nosign|streamlocal -k hostkey.pub "
+	fprintf(stderr, "usage: patch-server sign|nosign|streamlocal|badopen -k hostkey.pub "
 	    "-p portfile [-s privkey] [-a sig_alg] [-l datalen] [-d destination]\n"
 	    "    [-f error|short|alg]\n");
 	exit(2);
@@ -371,6 +381,40 @@ struct conn {
 	unsigned int bad_opens;
 };
 
+static void
+put_u32(ssh_buffer b, uint32_t v)
+{
+	unsigned char d[4] = { v >> 24, v >> 16, v >> 8, v };
+
+	if (ssh_buffer_add_data(b, d, sizeof(d)) != 0)
+		die("ssh_buffer_add_data");
+}
+
+static void
+put_string(ssh_buffer b, const char *str)
+{
+	put_u32(b, strlen(str));
+	if (ssh_buffer_add_data(b, str, strlen(str)) != 0)
+		die("ssh_buffer_add_data");
+}
+
+/* A direct-streamlocal open without its reserved string and uint32. */
+static void
+inject_bad_open(ssh_session session)
+{
+	ssh_buffer b;
+
+	if ((b = ssh_buffer_new()) == NULL)
+		die("ssh_buffer_new");
+	put_string(b, "direct-streamlocal@openssh.com");
+	put_u32(b, BADOPEN_SENDER);
+	put_u32(b, 65536);
+	put_u32(b, 32768);
+	put_string(b, "/some/remote/path");
+	ssh_packet_channel_open(session, 90 /* SSH2_MSG_CHANNEL_OPEN */, b, NULL);
+	ssh_buffer_free(b);
+}
+
 static int
 conn_open(struct conn *c, ssh_message msg)
 {
@@ -403,7 +447,6 @@ conn_message_cb(ssh_session session, ssh_message msg, void *userdata)
 {
 	struct conn *c = userdata;
 
-	(void)session;
 	switch (ssh_message_type(msg)) {
 	case SSH_REQUEST_AUTH:
 		/* "none" is enough: these tests are about transport and channels. */
@@ -412,6 +455,8 @@ conn_message_cb(ssh_session session, ssh_message msg, void *userdata)
 			return 1;
 		}
 		ssh_message_auth_reply_success(msg, 0);
+		if (c->mode == MODE_BADOPEN)
+			inject_bad_open(session);
 		return 0;
 	case SSH_REQUEST_CHANNEL_OPEN:
 		return conn_open(c, msg);
@@ -485,6 +530,22 @@ serve_streamlocal(ssh_session session, ssh_event ev, struct conn *c)
 		die("channel close: %s", ssh_get_error(session));
 }
 
+/* badopen: the client, told that a channel it never opened failed to open,
+ * hangs up; no open may have reached the application. */
+static void
+serve_badopen(ssh_session session, ssh_event ev, struct conn *c)
+{
+	int i;
+
+	for (i = 0; i < 100 && ssh_is_connected(session); i++)
+		if (ssh_event_dopoll(ev, 100) == SSH_ERROR)
+			break;
+	if (ssh_is_connected(session))
+		die("the client stayed connected");
+	if (c->opens != 0)
+		die("the malformed open reached the application");
+}
+
 /* Let the client see the close: wait for the exec client to hang up, or
  * for the forwarding client (which stays connected) to confirm the close. */
 static void
@@ -523,6 +584,8 @@ main(int argc, char **argv)
 		mode = MODE_NOSIGN;
 	else if (strcmp(argv[1], "streamlocal") == 0)
 		mode = MODE_STREAMLOCAL;
+	else if (strcmp(argv[1], "badopen") == 0)
+		mode = MODE_BADOPEN;
 	else
 		usage();
 	conn.mode = mode;
@@ -603,9 +666,12 @@ main(int argc, char **argv)
 		die("ssh_event");
 	if (mode == MODE_SIGN)
 		serve_exec(session, ev, &conn);
-	else
+	else if (mode == MODE_STREAMLOCAL)
 		serve_streamlocal(session, ev, &conn);
-	conn_drain(session, ev, &conn);
+	else
+		serve_badopen(session, ev, &conn);
+	if (conn.chan != NULL)
+		conn_drain(session, ev, &conn);
 	ssh_event_remove_session(ev, session);
 	ssh_event_free(ev);
 	ssh_channel_free(conn.chan);

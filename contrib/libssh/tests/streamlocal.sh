@@ -11,10 +11,9 @@ head -c 262144 /dev/urandom >"$tmp/in" || fail "cannot make test data"
 trace "ssh -N -L $tmp/fwd.sock:/some/remote/path"
 start_server streamlocal ed25519 -s "$tmp/ed25519" -a ssh-ed25519 -l 32 \
 	-d /some/remote/path
-ssh_client -N -o HostKeyAlgorithms=ssh-ed25519 -o ExitOnForwardFailure=yes \
+ssh_client_bg -N -o HostKeyAlgorithms=ssh-ed25519 -o ExitOnForwardFailure=yes \
 	-L "$tmp/fwd.sock:/some/remote/path" user@127.0.0.1 \
-	</dev/null >"$tmp/client.out" 2>"$tmp/client.err" &
-client_pid=$!
+	</dev/null >"$tmp/client.out" 2>"$tmp/client.err"
 i=0
 while [ ! -S "$tmp/fwd.sock" ]; do
 	i=$((i + 1))
@@ -35,5 +34,27 @@ grep -q "channel open subtype=6 destination=/some/remote/path port=0\$" "$tmp/se
 	fail "server did not log the parsed open"
 [ "$(cat "$tmp/server.out")" = "opens=1
 sign_calls=1" ] || fail "server reported '$(cat "$tmp/server.out")'"
+
+# A malformed open (no reserved fields) must not reach the application and
+# must be refused: libssh answers SSH_MSG_CHANNEL_OPEN_FAILURE for the sender
+# channel, which OpenSSH, never having opened it, treats as fatal.
+trace "malformed direct-streamlocal open"
+kill "$client_pid" 2>/dev/null || true
+wait "$client_pid" 2>/dev/null || true
+client_pid=
+start_server badopen ed25519 -s "$tmp/ed25519" -a ssh-ed25519 -l 32
+rc=0
+ssh_client -N -o HostKeyAlgorithms=ssh-ed25519 user@127.0.0.1 \
+	</dev/null >"$tmp/client.out" 2>"$tmp/client.err" || rc=$?
+srv=0
+wait_server || srv=$?
+[ $rc -eq 255 ] || fail "badopen: client exit status $rc, want 255"
+[ $srv -eq 0 ] || fail "badopen: server exit status $srv"
+# The client's reason comes back in its SSH_MSG_DISCONNECT, logged by libssh.
+grep -q "SSH_MSG_DISCONNECT: 2:open failure packet referred to nonexistent channel 4242\$" \
+	"$tmp/server.err" ||
+	fail "badopen: the client did not get SSH_MSG_CHANNEL_OPEN_FAILURE for channel 4242"
+[ "$(cat "$tmp/server.out")" = "opens=0
+sign_calls=1" ] || fail "badopen: server reported '$(cat "$tmp/server.out")'"
 
 trace "ok"

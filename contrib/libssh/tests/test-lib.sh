@@ -51,7 +51,8 @@ start_server() {
 	mode=$1 key=$2
 	shift 2
 	rm -f "$tmp/port"
-	"$server_bin" "$mode" -k "$tmp/$key.pub" -p "$tmp/port" "$@" \
+	# shellcheck disable=SC2086 # e.g. PATCH_SERVER_WRAPPER="valgrind -q ..."
+	${PATCH_SERVER_WRAPPER:-} "$server_bin" "$mode" -k "$tmp/$key.pub" -p "$tmp/port" "$@" \
 		>"$tmp/server.out" 2>"$tmp/server.err" &
 	server_pid=$!
 	i=0
@@ -83,14 +84,34 @@ wait_server() {
 	return $wait_rc
 }
 
-# ssh_client [ssh options and command...]: the real OpenSSH client, no user config.
+# ssh_client [ssh options and command...]: the real OpenSSH client, no user
+# config, trusting only known_hosts, authenticating with "none".
 ssh_client() {
-	timeout 60 ssh -F /dev/null -p "$port" \
+	set -- -F /dev/null -p "$port" \
 		-o UserKnownHostsFile="$tmp/known_hosts" \
 		-o GlobalKnownHostsFile=/dev/null \
 		-o StrictHostKeyChecking=yes \
 		-o BatchMode=yes \
+		-o IdentityAgent=none \
+		-o PubkeyAuthentication=no \
+		-o PasswordAuthentication=no \
+		-o KbdInteractiveAuthentication=no \
 		-o ConnectTimeout=10 \
 		-o LogLevel=ERROR \
 		"$@"
+	if [ "$ssh_bg" = 1 ]; then
+		# client_pid is timeout's own pid, which passes a kill on to ssh.
+		(exec timeout 60 ssh "$@") &
+		client_pid=$!
+	else
+		timeout 60 ssh "$@"
+	fi
 }
+
+# ssh_client_bg: ssh_client in the background; sets client_pid.
+ssh_client_bg() {
+	ssh_bg=1
+	ssh_client "$@"
+	ssh_bg=0
+}
+ssh_bg=0
