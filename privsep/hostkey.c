@@ -115,7 +115,7 @@ static void
 wbuf_mpint(struct wbuf *b, const BIGNUM *bn)
 {
 	int n = BN_num_bytes(bn);
-	uint8_t tmp[1 + 1024];
+	uint8_t tmp[1 + 2048];		/* up to 16384-bit RSA, OpenSSH's maximum */
 
 	if (n < 0 || (size_t)n + 1 > sizeof(tmp)) {
 		b->fail = true;

@@ -342,8 +342,9 @@ monitor_exit_code(const struct monitor *mon, int status)
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	if (WIFSIGNALED(status)) {
-		/* SIGTERM we passed on is a requested shutdown, not a fault. */
-		if (mon->term_sent && WTERMSIG(status) == SIGTERM)
+		/* The SIGTERM we passed on (or a terminal's SIGINT with it) is a
+		 * requested shutdown, not a fault. */
+		if (mon->term_sent && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT))
 			return EXIT_CHILD_OK;
 		log_error("child %ld died of signal %d", (long)mon->pid, WTERMSIG(status));
 	}
