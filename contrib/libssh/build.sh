@@ -17,8 +17,9 @@ die() {
 here=$(cd "$(dirname "$0")" && pwd)
 [ -d "$1" ] || die "source directory '$1' does not exist"
 srcdir=$(cd "$1" && pwd)
-[ -f "$srcdir/CMakeLists.txt" ] && [ -f "$srcdir/include/libssh/libssh.h" ] ||
+if [ ! -f "$srcdir/CMakeLists.txt" ] || [ ! -f "$srcdir/include/libssh/libssh.h" ]; then
 	die "'$srcdir' does not look like a libssh source tree"
+fi
 [ -f "$here/series" ] || die "missing $here/series"
 case $2 in
 /*) prefix=$2 ;;
@@ -102,6 +103,7 @@ make -C "$work/build" install DESTDIR="$stage" >>"$work/build.log" 2>&1 ||
 pc=$stage$prefix/lib/pkgconfig/libssh.pc
 [ -f "$pc" ] || die "cmake did not install $pc"
 [ -f "$stage$prefix/lib/libssh.a" ] || die "cmake did not install libssh.a"
+# shellcheck disable=SC2016 # ${includedir} is pkg-config's, not ours
 sed -i -e 's|^Cflags:.*|Cflags: -I${includedir} -DLIBSSH_STATIC|' "$pc"
 printf 'Requires.private: libcrypto zlib\nLibs.private: -pthread\n' >>"$pc"
 printf '%s\n' "$stamp" >"$stage$prefix/.stamp"

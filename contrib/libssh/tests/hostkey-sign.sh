@@ -78,11 +78,12 @@ check_kex_fails() {
 
 check_kex_fails "public-only key without the callback" ed25519 ssh-ed25519 0 \
 	"Could not get the public key from the private key" nosign
-signer="-s $tmp/ed25519 -a ssh-ed25519 -l 32"
 check_kex_fails "callback returns SSH_ERROR" ed25519 ssh-ed25519 1 \
-	"Host key sign callback failed" sign $signer -f error
+	"Host key sign callback failed" sign \
+	-s "$tmp/ed25519" -a ssh-ed25519 -l 32 -f error
 check_kex_fails "callback returns a short signature" ed25519 ssh-ed25519 1 \
-	"Host key sign callback returned an invalid signature" sign $signer -f short
+	"Host key sign callback returned an invalid signature" sign \
+	-s "$tmp/ed25519" -a ssh-ed25519 -l 32 -f short
 check_kex_fails "callback names another algorithm" rsa rsa-sha2-512 1 \
 	"Host key sign callback returned an invalid signature" sign \
 	-s "$tmp/rsa" -a rsa-sha2-512 -l 32 -f alg

@@ -1,6 +1,7 @@
 # contrib/libssh/tests/test-lib.sh: helpers shared by the libssh patch tests:
 # a scratch dir, host keys, the one-connection test server and the OpenSSH client.
 
+: "${tid:=libssh patch test}"
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
 server_bin=$top_builddir/contrib/libssh/tests/patch-server
