@@ -170,9 +170,16 @@ deadline_ms(const struct child *c)
 	return ms > 1000 ? 1000 : (int)ms;
 }
 
+static const char *
+sock_ip(const struct child_peer *p)
+{
+	return p->ip[0] != '\0' ? p->ip : "local";
+}
+
 static int
 child_peer(struct child *c)
 {
+	struct child_peer sock;
 	char fields[256];
 	int rc, one = 1;
 
@@ -183,23 +190,26 @@ child_peer(struct child *c)
 	/* The listener sets it already; systemd Accept=yes and inetd do not. */
 	if (c->peer.ip[0] != '\0')
 		setsockopt(PRIVSEP_CLIENT_FD, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sock = c->peer;
 	if (c->cfg->server.proxy_protocol) {
-		struct child_peer sock = c->peer;
-
 		rc = peer_read_proxy(&c->peer, PRIVSEP_CLIENT_FD,
 		    c->deadline_armed ? &c->deadline : NULL);
 		if (rc != 0) {
-			snprintf(fields, sizeof(fields), "client=%s\nport=%d",
-			    sock.ip[0] ? sock.ip : "local", sock.port);
+			snprintf(fields, sizeof(fields), "client=%s\nport=%d", sock_ip(&sock), sock.port);
 			log_emit(rc == PEER_E_CLOSED ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN, __func__,
 			    fields, "closing: %s", peer_strerror(rc));
 			return EXIT_CHILD_HANDSHAKE;
 		}
 	}
-	snprintf(fields, sizeof(fields), "client=%s\nport=%d\nproxied=%s",
-	    c->peer.ip[0] ? c->peer.ip : "local", c->peer.port, c->peer.proxied ? "true" : "false");
-	log_infof(fields, "connection from %s port %d", c->peer.ip[0] ? c->peer.ip : "local",
-	    c->peer.port);
+	if (c->peer.proxied)
+		snprintf(fields, sizeof(fields), "client=%s\nport=%d\nvia=%s\nvia_port=%d",
+		    c->peer.ip, c->peer.port, sock_ip(&sock), sock.port);
+	else
+		snprintf(fields, sizeof(fields), "client=%s\nport=%d", sock_ip(&c->peer), c->peer.port);
+	if (c->peer.ip[0] != '\0')
+		log_infof(fields, "connection from %s port %d", c->peer.ip, c->peer.port);
+	else
+		log_infof(fields, "connection from a local socket");
 	return 0;
 }
 
@@ -253,6 +263,7 @@ child_monitor_event(socket_t fd, int revents, void *userdata)
 	return 0;
 }
 
+/* Returns 0 or the exit code (privsep.h) for this connection. */
 static int
 child_ssh_setup(struct child *c)
 {
@@ -261,29 +272,29 @@ child_ssh_setup(struct child *c)
 
 	if (ssh_init() != SSH_OK) {
 		log_error("libssh initialisation failed");
-		return -1;
+		return EXIT_CHILD_INTERNAL;
 	}
 	ssh_set_log_callback(child_ssh_log);
 	ssh_set_log_level(verbosity);
 	if ((c->bind = ssh_bind_new()) == NULL || (c->session = ssh_new()) == NULL)
-		return -1;
+		return EXIT_CHILD_INTERNAL;
 	/* Never read /etc/ssh/libssh_server_config: the config file is ours. */
 	if (ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &process_config) != SSH_OK ||
 	    ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_LOG_VERBOSITY, &verbosity) != SSH_OK ||
 	    /* libssh prepends "SSH-2.0-" (spec/flows.md §2). */
 	    ssh_bind_options_set(c->bind, SSH_BIND_OPTIONS_BANNER, CHILD_BANNER) != SSH_OK) {
 		log_error("libssh bind options: %s", ssh_get_error(c->bind));
-		return -1;
+		return EXIT_CHILD_INTERNAL;
 	}
 	if (c->monitor_fd >= 0) {
 		if (kexsign_load_monitor(&c->keys, c->monitor_fd, c->bind) != 0)
-			return -1;
+			return EXIT_CHILD_INTERNAL;
 	} else if (kexsign_load_files(&c->keys, c->cfg, c->bind) != 0) {
-		return -1;
+		return EXIT_CHILD_CONFIG;
 	}
 	if (ssh_bind_accept_fd(c->bind, c->session, PRIVSEP_CLIENT_FD) != SSH_OK) {
 		log_error("libssh cannot take the connection: %s", ssh_get_error(c->bind));
-		return -1;
+		return EXIT_CHILD_INTERNAL;
 	}
 
 	memset(&c->server_cb, 0, sizeof(c->server_cb));
@@ -294,32 +305,37 @@ child_ssh_setup(struct child *c)
 		c->server_cb.hostkey_sign_function = kexsign_sign;
 	ssh_callbacks_init(&c->server_cb);
 	if (ssh_set_server_callbacks(c->session, &c->server_cb) != SSH_OK)
-		return -1;
+		return EXIT_CHILD_INTERNAL;
 	ssh_set_message_callback(c->session, child_message, c);
 	ssh_set_auth_methods(c->session, SSH_AUTH_METHOD_PUBLICKEY);
 	/* One loop drives KEX, auth and channels, so the deadline is checked every turn. */
 	ssh_set_blocking(c->session, 0);
 
 	if ((c->event = ssh_event_new()) == NULL)
-		return -1;
+		return EXIT_CHILD_INTERNAL;
 	/* The first call sends our version string and starts the KEX. */
 	if (ssh_handle_key_exchange(c->session) == SSH_ERROR) {
 		log_info("key exchange failed: %s", ssh_get_error(c->session));
-		return -1;
+		return EXIT_CHILD_HANDSHAKE;
 	}
+	/* Needs the poll handle the first KEX call created. */
 	if (ssh_event_add_session(c->event, c->session) != SSH_OK)
-		return -1;
+		return EXIT_CHILD_INTERNAL;
 	if (c->monitor_fd >= 0 &&
 	    ssh_event_add_fd(c->event, c->monitor_fd, POLLIN, child_monitor_event, c) != SSH_OK)
-		return -1;
+		return EXIT_CHILD_INTERNAL;
 	return 0;
 }
 
 static void
 child_disconnect(struct child *c, const char *why)
 {
-	if (why != NULL)
-		ssh_session_set_disconnect_message(c->session, why);
+	ssh_session_set_disconnect_message(c->session, why);
+	/* libssh writes a packet at once only after a POLLOUT seen with nothing
+	 * queued; give it that turn so the DISCONNECT is not dropped with the
+	 * socket (best effort: the client sees the close either way). */
+	ssh_blocking_flush(c->session, 200);
+	ssh_event_dopoll(c->event, 0);
 	ssh_disconnect(c->session);
 }
 
@@ -360,7 +376,11 @@ child_loop(struct child *c)
 		if (c->deadline_armed && deadline_ms(c) == 0) {
 			log_info("handshake timeout (%d s) %s", c->cfg->server.handshake_timeout,
 			    c->kex_done ? "during authentication" : "during the key exchange");
-			child_disconnect(c, "Handshake timeout");
+			/* Before the KEX ends there is no one to tell: just close. */
+			if (c->kex_done)
+				child_disconnect(c, "Authentication timeout");
+			else
+				ssh_silent_disconnect(c->session);
 			child_finish(c, c->kex_done ? EXIT_CHILD_AUTH_FAIL : EXIT_CHILD_HANDSHAKE);
 		}
 	}
@@ -386,8 +406,8 @@ child_serve(struct child *c)
 		return rc;
 	if (auth_init(c) != 0)
 		return EXIT_CHILD_CONFIG;
-	if (child_ssh_setup(c) != 0)
-		return c->exit_code >= 0 ? c->exit_code : EXIT_CHILD_HANDSHAKE;
+	if ((rc = child_ssh_setup(c)) != 0)
+		return rc;
 	return child_loop(c);
 }
 

@@ -76,6 +76,7 @@ char *child_key_fingerprint(const ssh_key key);
 #define PEER_E_TIMEOUT	-20	/* handshake deadline passed while waiting for the header */
 #define PEER_E_CLOSED	-21	/* client closed the connection before sending anything */
 #define PEER_E_IO	-22	/* socket error */
+#define PEER_E_TRUNCATED -23	/* client closed inside the PROXY header */
 /* Fills p from getpeername(fd). Returns 0 or PEER_E_IO. */
 int peer_from_socket(struct child_peer *p, int fd);
 /* Reads a PROXY v1 header if there is one, without consuming any byte after it;

@@ -58,18 +58,21 @@ remaining_ms(const struct timespec *deadline)
 	return ms > 60000 ? 60000 : (int)ms;
 }
 
+/* Waits for bytes; *hup tells whether the client has shut down its side. */
 static int
-wait_readable(int fd, const struct timespec *deadline)
+wait_readable(int fd, const struct timespec *deadline, bool *hup)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
 	int ms, rc;
 
 	for (;;) {
 		if ((ms = remaining_ms(deadline)) == 0)
 			return PEER_E_TIMEOUT;
 		rc = poll(&pfd, 1, ms);
-		if (rc > 0)
+		if (rc > 0) {
+			*hup = (pfd.revents & (POLLRDHUP | POLLHUP)) != 0;
 			return 0;
+		}
 		if (rc < 0 && errno != EINTR)
 			return PEER_E_IO;
 	}
@@ -97,11 +100,12 @@ peer_read_proxy(struct child_peer *p, int fd, const struct timespec *deadline)
 	char buf[PROXYHDR_MAX_LEN];
 	size_t have = 0;		/* bytes of buf already consumed from the socket */
 	struct proxyhdr h;
+	bool hup = false;
 	ssize_t n;
 	int rc;
 
 	for (;;) {
-		if ((rc = wait_readable(fd, deadline)) != 0)
+		if ((rc = wait_readable(fd, deadline, &hup)) != 0)
 			return rc;
 		n = recv(fd, buf + have, sizeof(buf) - have, MSG_PEEK | MSG_DONTWAIT);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
@@ -109,7 +113,7 @@ peer_read_proxy(struct child_peer *p, int fd, const struct timespec *deadline)
 		if (n < 0)
 			return PEER_E_IO;
 		if (n == 0)
-			return have == 0 ? PEER_E_CLOSED : PROXYHDR_E_CRLF;
+			return have == 0 ? PEER_E_CLOSED : PEER_E_TRUNCATED;
 		rc = proxyhdr_parse(buf, have + (size_t)n, &h);
 		if (rc == PROXYHDR_E_NOTPROXY && have == 0)
 			return 0;	/* plain SSH: every byte is still queued */
@@ -121,6 +125,9 @@ peer_read_proxy(struct child_peer *p, int fd, const struct timespec *deadline)
 				return rc;
 			break;
 		}
+		/* Needs more, but the client will send nothing more. */
+		if (hup)
+			return PEER_E_TRUNCATED;
 		if (have + (size_t)n >= PROXYHDR_SIG_LEN) {
 			/* It is a PROXY header: take what we saw and wait for the rest. */
 			if ((rc = consume(fd, buf + have, (size_t)n)) != 0)
@@ -146,6 +153,7 @@ peer_strerror(int err)
 	case PEER_E_TIMEOUT: return "timed out waiting for the PROXY header";
 	case PEER_E_CLOSED: return "connection closed before any byte was received";
 	case PEER_E_IO: return "socket error while reading the PROXY header";
+	case PEER_E_TRUNCATED: return "connection closed inside the PROXY header";
 	default: return proxyhdr_strerror(err);
 	}
 }
