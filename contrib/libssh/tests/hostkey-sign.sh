@@ -42,12 +42,13 @@ check() {
 	fi
 }
 
-# The three KEX code paths (curve25519.c, ecdh_crypto.c, dh.c) and every key type.
+# Every KEX code path (curve25519.c, ecdh_crypto.c, dh.c, dh-gex.c) and key type.
 check ed25519 ssh-ed25519 curve25519-sha256 ssh-ed25519 32 /dev/null 1
 check ecdsa256 ecdsa-sha2-nistp256 ecdh-sha2-nistp256 ecdsa-sha2-nistp256 32 /dev/null 1
 check ecdsa384 ecdsa-sha2-nistp384 ecdh-sha2-nistp384 ecdsa-sha2-nistp384 48 /dev/null 1
 check rsa rsa-sha2-512 diffie-hellman-group16-sha512 rsa-sha2-512 64 /dev/null 1
 check rsa rsa-sha2-256 diffie-hellman-group14-sha256 rsa-sha2-256 32 /dev/null 1
+check ecdsa256 ecdsa-sha2-nistp256 diffie-hellman-group-exchange-sha256 ecdsa-sha2-nistp256 32 /dev/null 1
 
 # Rekeys: 4 MiB with RekeyLimit=1M means at least three more key exchanges.
 check ed25519 ssh-ed25519 curve25519-sha256 ssh-ed25519 32 "$tmp/4m" 4 -o RekeyLimit=1M
