@@ -13,6 +13,7 @@
 #include "privsep/privsep.h"
 
 #define AUTH_USER_MAX	256
+#define AUTH_MAX_TRIES	6	/* OpenSSH's MaxAuthTries default */
 
 int
 auth_init(struct child *c)
@@ -28,10 +29,17 @@ auth_init(struct child *c)
 	return 0;
 }
 
+static int
+max_tries(const struct child *c)
+{
+	/* The config applies the default; never let 0 lock everyone out silently. */
+	return c->cfg->server.max_auth_tries > 0 ? c->cfg->server.max_auth_tries : AUTH_MAX_TRIES;
+}
+
 bool
 auth_exhausted(const struct child *c)
 {
-	return c->auth_failures >= c->cfg->server.max_auth_tries;
+	return c->auth_failures >= max_tries(c);
 }
 
 static void
@@ -45,8 +53,7 @@ auth_failed(struct child *c, const char *user, const char *method, const char *f
 	    c->peer.port, c->auth_failures);
 	log_emit(loud ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, __func__, fields, "authentication failed");
 	if (auth_exhausted(c))
-		log_warnf(fields, "too many authentication failures (maxAuthTries %d)",
-		    c->cfg->server.max_auth_tries);
+		log_warnf(fields, "too many authentication failures (maxAuthTries %d)", max_tries(c));
 }
 
 static bool

@@ -254,11 +254,12 @@ child_monitor_event(socket_t fd, int revents, void *userdata)
 	struct child *c = userdata;
 	char b;
 
-	if ((revents & (POLLHUP | POLLERR)) != 0 ||
-	    recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) >= 0) {
+	/* The fd stays registered (removing it here would free libssh's handle
+	 * under its feet); the loop ends after this turn. */
+	if (c->exit_code < 0 && ((revents & (POLLHUP | POLLERR)) != 0 ||
+	    recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) >= 0)) {
 		log_error("the monitor closed its socket or spoke out of turn: ending the connection");
 		child_finish(c, EXIT_CHILD_INTERNAL);
-		ssh_event_remove_fd(c->event, fd);
 	}
 	return 0;
 }
@@ -423,8 +424,11 @@ child_cleanup(struct child *c)
 		ssh_event_free(c->event);
 	}
 	if (c->session != NULL) {
-		if (ssh_is_connected(c->session))
+		if (ssh_is_connected(c->session)) {
+			if (c->exit_code == EXIT_CHILD_INTERNAL)
+				ssh_session_set_disconnect_message(c->session, "Internal error");
 			ssh_disconnect(c->session);
+		}
 		ssh_free(c->session);
 	}
 	if (c->bind != NULL)
@@ -461,6 +465,7 @@ child_main(const struct proxy_args *a)
 		log_warn("no monitor: this child holds the host private key; for debugging only");
 	}
 	code = child_serve(&c);
+	child_finish(&c, code);
 	child_cleanup(&c);
 	log_debug("exit %d", code);
 	return code;
