@@ -17,13 +17,27 @@ expect_refused "alice with mallory's key" -k "$SCRATCH/user_mallory" alice true
 expect_refused "alice with bob's key" -k "$SCRATCH/user_bob" alice true
 expect_refused "unknown user carol with alice's key" -k "$SCRATCH/user_alice" carol true
 expect_refused "unknown user root" -k "$SCRATCH/user_alice" root true
-# Several keys offered, none authorized: refused within MaxAuthTries.
-for k in k1 k2 k3; do
+# MaxAuthTries (default 6): the right key after 4 wrong ones still logs in;
+# after 8 wrong ones the connection is already closed.
+keys=
+for k in k1 k2 k3 k4 k5 k6 k7 k8; do
 	make_key $k
+	keys="$keys -o IdentityFile=$SCRATCH/user_$k"
 done
-ssh_try -k "$SCRATCH/user_mallory" alice -o IdentityFile="$SCRATCH/user_k1" \
-    -o IdentityFile="$SCRATCH/user_k2" -o IdentityFile="$SCRATCH/user_k3" true
-[ "$SSH_RC" = 255 ] || fail "four unauthorized keys: ssh exit $SSH_RC, expected 255"
+# shellcheck disable=SC2086
+ssh_try -k "$SCRATCH/user_k1" alice -o IdentityFile="$SCRATCH/user_k2" \
+    -o IdentityFile="$SCRATCH/user_k3" -o IdentityFile="$SCRATCH/user_k4" \
+    -o IdentityFile="$SCRATCH/user_alice" true
+case $SSH_RC in
+255|124) fail "right key after 4 wrong ones: ssh exit $SSH_RC: $(head -c 300 "$SCRATCH/ssh.err")" ;;
+esac
+# shellcheck disable=SC2086
+ssh_try -k "$SCRATCH/user_mallory" alice $keys -o IdentityFile="$SCRATCH/user_alice" true
+[ "$SSH_RC" = 255 ] || fail "right key after 9 wrong ones: ssh exit $SSH_RC, expected 255"
+grep -q "Too many authentication failures" "$SCRATCH/ssh.err" ||
+	fail "right key after 9 wrong ones: $(head -c 300 "$SCRATCH/ssh.err")"
+grep -q "too many authentication failures" "$PROXY_LOG" ||
+	fail "no 'too many authentication failures' line in the proxy log"
 
 pid_alive "$PROXY_PID" || fatal "listener died after the refusals"
 expect_login "alice after the refusals" alice true

@@ -10,7 +10,8 @@ REGRESS_SCENARIOS = \
 	regress/child-byhand.sh \
 	regress/sockact.sh \
 	regress/maxstartups.sh \
-	regress/logingrace.sh
+	regress/logingrace.sh \
+	regress/drain.sh
 
 TESTS += $(REGRESS_SCENARIOS)
 dist_noinst_SCRIPTS += $(REGRESS_SCENARIOS) regress/test-exec.sh

@@ -315,6 +315,10 @@ port_listening() {
 	    END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
+port_closed() {
+	! port_listening "${1:-$PROXY_PORT}"
+}
+
 # make_hostkey TYPE: $SCRATCH/host_TYPE{,.pub}, 0600 root (the child must not
 # be able to read it); appended to HOSTKEYS for the next write_config.
 make_hostkey() {
