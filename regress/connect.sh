@@ -49,14 +49,34 @@ for kt in ed25519 ecdsa rsa; do
 done
 
 # All three keys in one listener: the client picks each by HostKeyAlgorithms.
+# This listener logs in the default format: one JSON object per line.
 HOSTKEYS=
 HOSTKEYS_ONLY=no
 for kt in ed25519 ecdsa rsa; do
 	make_hostkey $kt
 done
 PROXY_PORT=
+PROXY_LOG=$SCRATCH/proxy-json.log
+PROXY_LOGTEXT=no
 start_proxy
 for algs in ssh-ed25519 ecdsa-sha2-nistp256 rsa-sha2-256; do
 	expect_login "three host keys, $algs" alice -o HostKeyAlgorithms=$algs true
 done
 stop_proxy
+PROXY_LOGTEXT=yes
+
+json_re='^\{"time":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z","level":"(debug|info|warn|error|fatal)","component":"[a-z]+","pid":[0-9]+,.*\}$'
+bad=$(grep -c -v -E "$json_re" "$PROXY_LOG")
+[ "$bad" = 0 ] || fail "$bad log lines are not JSON objects: $(grep -v -E "$json_re" "$PROXY_LOG" | head -n 3)"
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c 'import json, sys
+for n, line in enumerate(sys.stdin, 1):
+    json.loads(line)' <"$PROXY_LOG" 2>"$SCRATCH/json.err" ||
+		fail "log line does not parse as JSON: $(tail -n 1 "$SCRATCH/json.err")"
+fi
+# Every child line names its connection (spec/flows.md: proxyID-pid-26 base32).
+nchild=$(grep -c '"component":"child"' "$PROXY_LOG")
+[ "$nchild" -ge 3 ] || fail "expected lines from 3 children, found $nchild lines"
+noconn=$(grep '"component":"child"' "$PROXY_LOG" |
+    grep -c -v -E '"conn":"[a-z0-9]+-[0-9]+-[a-z2-7]{26}"')
+[ "$noconn" = 0 ] || fail "$noconn child log lines without a connection id: $(grep '"component":"child"' "$PROXY_LOG" | grep -v '"conn":' | head -n 2)"
