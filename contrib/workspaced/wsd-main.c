@@ -1,0 +1,208 @@
+/* workspaced entry: the command line, logging, signals (signalfd) and the main
+ * loop; on SIGTERM or SIGINT an orderly stop that leaves no process behind. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <grpc/grpc.h>
+
+#include "daemon/log.h"
+#include "contrib/workspaced/wsd-loop.h"
+#include "contrib/workspaced/wsd-proc.h"
+#include "contrib/workspaced/wsd-server.h"
+#include "contrib/workspaced/wsd-user.h"
+
+#define WSD_STOP_CALLS_MS 5000	/* for calls to end after SIGTERM */
+#define WSD_STOP_PROCS_MS 3000	/* then for process groups to die */
+
+struct wsd_main {
+	struct wsd_loop *loop;
+	struct wsd_procs *procs;
+	struct wsd_server *srv;
+	struct wsd_watch sigwatch;
+	int stop;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: workspaced --listen ADDR:PORT [--token-file PATH] [--user NAME]\n"
+	    "                  [--logtext] [--debug] [-v] [-h]\n"
+	    "  --listen ADDR:PORT  gRPC (k8shelld API) address; PORT 0 picks a free port\n"
+	    "  --token-file PATH   require \"authorization: Bearer <contents of PATH>\"\n"
+	    "  --user NAME         user for requests with an empty as_user (default: ourselves)\n"
+	    "  --logtext           human-readable log lines instead of JSON\n"
+	    "  --debug             log debug messages\n"
+	    "  -v                  print the version and exit\n"
+	    "  -h                  print this help and exit\n");
+}
+
+static void
+main_signal_cb(struct wsd_watch *w, short revents)
+{
+	struct wsd_main *m = wsd_container_of(w, struct wsd_main, sigwatch);
+	struct signalfd_siginfo si;
+
+	(void)revents;
+	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			wsd_procs_reap(m->procs);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			if (!m->stop)
+				log_info("signal %d: stopping", (int)si.ssi_signo);
+			m->stop = 1;
+			break;
+		default:
+			log_debug("signal %d ignored", (int)si.ssi_signo);
+			break;
+		}
+	}
+}
+
+/* Runs the loop until done() or the deadline. */
+static void
+main_run_until(struct wsd_main *m, int (*done)(struct wsd_main *), unsigned int ms)
+{
+	uint64_t end = wsd_now_ms() + ms;
+
+	while (!done(m) && wsd_now_ms() < end)
+		if (wsd_loop_run_once(m->loop, 100) < 0)
+			break;
+}
+
+static int
+main_calls_gone(struct wsd_main *m)
+{
+	return wsd_server_idle(m->srv);
+}
+
+static int
+main_procs_gone(struct wsd_main *m)
+{
+	return wsd_procs_count(m->procs) == 0;
+}
+
+/* fds 0-2 must be taken, or a pipe could land there and be dup2'd over in a child. */
+static void
+main_sane_stdio(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= STDERR_FILENO)
+		;
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "token-file", required_argument, NULL, 't' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "logtext", no_argument, NULL, 'L' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wsd_server_conf conf = { NULL, NULL, NULL };
+	static struct wsd_main m;
+	enum log_level level = LOG_LEVEL_INFO;
+	struct wsd_user *user;
+	const char *colon;
+	sigset_t set;
+	int ch, logtext = 0, port, r, sfd;
+
+	while ((ch = getopt_long(argc, argv, "l:t:u:Ldvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'l': conf.listen = optarg; break;
+		case 't': conf.token_file = optarg; break;
+		case 'u': conf.default_user = optarg; break;
+		case 'L': logtext = 1; break;
+		case 'd': level = LOG_LEVEL_DEBUG; break;
+		case 'v':
+			printf("workspaced version: %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || conf.listen == NULL ||
+	    (colon = strrchr(conf.listen, ':')) == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	main_sane_stdio();
+	log_init("workspaced", logtext, level);
+
+	/* Fail at start, not on every call. */
+	if ((r = wsd_user_lookup(NULL, conf.default_user, &user)) < 0)
+		log_fatal("user %s: %s", conf.default_user ? conf.default_user : "(self)",
+		    r == -EPERM ? "not ourselves and we are not root" : strerror(-r));
+	wsd_user_free(user);
+	if (conf.token_file != NULL && access(conf.token_file, R_OK) < 0)
+		log_fatal("token file %s: %s", conf.token_file, strerror(errno));
+
+	/* Blocked before gRPC starts its threads, so they all inherit the mask and
+	 * only the signalfd sees these signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	    (sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		log_fatal("signalfd: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+
+	grpc_init();
+	if ((r = wsd_loop_new(&m.loop)) < 0 || (r = wsd_procs_new(m.loop, &m.procs)) < 0)
+		log_fatal("cannot start: %s", strerror(-r));
+	if ((r = wsd_server_new(m.loop, m.procs, &conf, &m.srv, &port)) < 0)
+		log_fatal("cannot listen on %s", conf.listen);
+	wsd_watch_init(&m.sigwatch, sfd, main_signal_cb);
+	wsd_watch_set(m.loop, &m.sigwatch, POLLIN);
+
+	log_info("listening on %.*s:%d%s", (int)(colon - conf.listen), conf.listen, port,
+	    conf.token_file != NULL ? " (bearer token required)" : "");
+	printf("workspaced listening on %.*s:%d\n", (int)(colon - conf.listen), conf.listen, port);
+	fflush(stdout);
+
+	while (!m.stop)
+		if ((r = wsd_loop_run_once(m.loop, -1)) < 0)
+			log_fatal("poll: %s", strerror(-r));
+
+	/* Cancelled calls release their process groups (SIGHUP, SIGKILL a second later). */
+	wsd_server_shutdown(m.srv);
+	main_run_until(&m, main_calls_gone, WSD_STOP_CALLS_MS);
+	main_run_until(&m, main_procs_gone, WSD_STOP_PROCS_MS);
+	if (!main_procs_gone(&m)) {
+		wsd_procs_kill_all(m.procs);
+		main_run_until(&m, main_procs_gone, 500);
+	}
+	if (!main_calls_gone(&m))
+		log_warn("calls still open at exit");
+	wsd_watch_set(m.loop, &m.sigwatch, 0);
+	wsd_server_free(m.srv);
+	wsd_procs_free(m.procs);
+	wsd_loop_free(m.loop);
+	close(sfd);
+	grpc_shutdown();
+	log_info("stopped");
+	return 0;
+}

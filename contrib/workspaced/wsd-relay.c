@@ -1,0 +1,170 @@
+/* workspaced's byte path: reads a source fd into a gRPC slice with room for the
+ * message header in front (no extra copy), and writes request bytes to a sink fd. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <grpc/byte_buffer.h>
+#include <grpc/slice.h>
+
+#include "contrib/workspaced/wsd-relay.h"
+
+/* Tag byte plus a varint length of at most WSD_CHUNK fits in 8 bytes. */
+#define WSD_HEADROOM 8
+
+int
+wsd_fd_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+
+void
+wsd_source_init(struct wsd_source *src, int fd, int field, void (*cb)(struct wsd_watch *, short))
+{
+	src->fd = fd;
+	src->field = field;
+	wsd_watch_init(&src->watch, fd, cb);
+}
+
+int
+wsd_source_read(struct wsd_source *src, grpc_byte_buffer **bbp)
+{
+	grpc_slice s, sub;
+	uint8_t *p, hdr[WSD_HEADROOM];
+	size_t h = 0, v;
+	ssize_t n;
+
+	*bbp = NULL;
+	if (src->fd < 0)
+		return 0;
+	s = grpc_slice_malloc(WSD_HEADROOM + WSD_CHUNK);
+	p = GRPC_SLICE_START_PTR(s);
+	do
+		n = read(src->fd, p + WSD_HEADROOM, WSD_CHUNK);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		int err = n == 0 ? 0 : errno;
+
+		grpc_slice_unref(s);
+		if (n == 0 || err == EIO)
+			return 0;
+		return err == EWOULDBLOCK ? -EAGAIN : -err;
+	}
+	hdr[h++] = (uint8_t)((src->field << 3) | 2);
+	for (v = (size_t)n; v >= 0x80; v >>= 7)
+		hdr[h++] = (uint8_t)(v | 0x80);
+	hdr[h++] = (uint8_t)v;
+	memcpy(p + WSD_HEADROOM - h, hdr, h);
+	sub = grpc_slice_sub(s, WSD_HEADROOM - h, WSD_HEADROOM + (size_t)n);
+	grpc_slice_unref(s);
+	*bbp = grpc_raw_byte_buffer_create(&sub, 1);
+	grpc_slice_unref(sub);
+	return (int)n;
+}
+
+void
+wsd_source_close(struct wsd_loop *loop, struct wsd_source *src)
+{
+	wsd_watch_set(loop, &src->watch, 0);
+	if (src->fd >= 0)
+		close(src->fd);
+	src->fd = -1;
+	src->watch.fd = -1;
+}
+
+void
+wsd_sink_init(struct wsd_sink *sink, int fd, void (*cb)(struct wsd_watch *, short))
+{
+	sink->fd = fd;
+	sink->buf = NULL;
+	sink->len = sink->off = 0;
+	wsd_watch_init(&sink->watch, fd, cb);
+}
+
+/* Writes until done or blocked; returns bytes written or -errno. */
+static ssize_t
+sink_write_some(int fd, const uint8_t *data, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = write(fd, data + off, len - off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EWOULDBLOCK)
+				break;
+			return -errno;
+		}
+		off += (size_t)n;
+	}
+	return (ssize_t)off;
+}
+
+int
+wsd_sink_write(struct wsd_sink *sink, const uint8_t *data, size_t len)
+{
+	ssize_t n;
+
+	if (sink->fd < 0)
+		return -EPIPE;
+	if ((n = sink_write_some(sink->fd, data, len)) < 0)
+		return (int)n;
+	if ((size_t)n == len)
+		return 0;
+	if ((sink->buf = malloc(len - (size_t)n)) == NULL)
+		return -ENOMEM;
+	memcpy(sink->buf, data + n, len - (size_t)n);
+	sink->len = len - (size_t)n;
+	sink->off = 0;
+	return 1;
+}
+
+int
+wsd_sink_flush(struct wsd_sink *sink)
+{
+	ssize_t n;
+
+	if (sink->buf == NULL)
+		return 0;
+	if (sink->fd < 0)
+		return -EPIPE;
+	if ((n = sink_write_some(sink->fd, sink->buf + sink->off, sink->len - sink->off)) < 0)
+		return (int)n;
+	sink->off += (size_t)n;
+	if (sink->off < sink->len)
+		return 1;
+	free(sink->buf);
+	sink->buf = NULL;
+	sink->len = sink->off = 0;
+	return 0;
+}
+
+int
+wsd_sink_pending(const struct wsd_sink *sink)
+{
+	return sink->buf != NULL;
+}
+
+void
+wsd_sink_close(struct wsd_loop *loop, struct wsd_sink *sink)
+{
+	wsd_watch_set(loop, &sink->watch, 0);
+	if (sink->fd >= 0)
+		close(sink->fd);
+	sink->fd = -1;
+	sink->watch.fd = -1;
+	free(sink->buf);
+	sink->buf = NULL;
+	sink->len = sink->off = 0;
+}

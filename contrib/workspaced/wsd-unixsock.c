@@ -1,0 +1,162 @@
+/* SshService.UnixSocket: DIAL connects to a socket path and bridges it; LISTEN
+ * creates the socket (agent forwarding) and relays its clients one after another. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "proto/k8shelld.pb-c.h"
+#include "contrib/workspaced/wsd-bridge.h"
+#include "contrib/workspaced/wsd-call.h"
+#include "contrib/workspaced/wsd-handlers.h"
+#include "contrib/workspaced/wsd-server.h"
+#include "contrib/workspaced/wsd-user.h"
+
+#define WSD_UNIX_BACKLOG 16
+
+static int
+unixsock_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (path == NULL || path[0] == '\0' || strlen(path) >= sizeof(sun->sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun->sun_path, path, strlen(path));
+	return 0;
+}
+
+static void
+unixsock_dial(struct wsd_bridge *b, const char *path)
+{
+	struct sockaddr_un sun;
+	char msg[200];
+	int fd;
+
+	(void)unixsock_addr(path, &sun);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		snprintf(msg, sizeof(msg), "dial %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		wsd_bridge_fail(b, GRPC_STATUS_UNAVAILABLE, msg);
+		return;
+	}
+	wsd_bridge_attach(b, fd);
+}
+
+/* The socket belongs to the workspace user; only that user may connect to it. */
+static int
+unixsock_own(struct wsd_call *call, const char *path)
+{
+	struct wsd_user *user;
+	int r;
+
+	if (chmod(path, 0700) < 0)
+		return -errno;
+	if (geteuid() != 0)
+		return 0;
+	if ((r = wsd_user_lookup(NULL, wsd_server_default_user(wsd_call_server(call)), &user)) < 0)
+		return r;
+	r = chown(path, user->uid, user->gid) < 0 ? -errno : 0;
+	wsd_user_free(user);
+	return r;
+}
+
+static void
+unixsock_listen(struct wsd_bridge *b, const char *path)
+{
+	struct sockaddr_un sun;
+	char msg[200], *copy = NULL;
+	int fd = -1, r = 0;
+
+	(void)unixsock_addr(path, &sun);
+	/* A stale socket from an earlier session would make bind fail. */
+	if (unlink(path) < 0 && errno != ENOENT)
+		r = -errno;
+	else if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		r = -errno;
+	else if ((r = unixsock_own(wsd_bridge_call(b), path)) < 0 ||
+	    listen(fd, WSD_UNIX_BACKLOG) < 0) {
+		r = r < 0 ? r : -errno;
+		(void)unlink(path);
+	} else if ((copy = strdup(path)) == NULL) {
+		r = -ENOMEM;
+		(void)unlink(path);
+	}
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "listen on %s: %s", path, strerror(-r));
+		if (fd >= 0)
+			close(fd);
+		wsd_bridge_fail(b, GRPC_STATUS_UNAVAILABLE, msg);
+		return;
+	}
+	wsd_bridge_listen(b, fd, copy);
+}
+
+static void
+unixsock_open(struct wsd_bridge *b, const K8shelld__UnixSocketStartRequest *st)
+{
+	struct wsd_call *call = wsd_bridge_call(b);
+	const char *id = wsd_call_metadata(call, "unixsocket-id");
+	struct sockaddr_un sun;
+
+	wsd_bridge_set_opened(b);
+	if (st == NULL || unixsock_addr(st->socketpath, &sun) < 0) {
+		wsd_bridge_fail(b, GRPC_STATUS_INVALID_ARGUMENT, "bad socketPath");
+		return;
+	}
+	log_info("unixsocket %s: %s %s", id != NULL ? id : "-",
+	    st->mode == K8SHELLD__UNIX_SOCKET_MODE__UNIX_SOCKET_MODE_DIAL ? "dial" : "listen",
+	    st->socketpath);
+	if (st->mode == K8SHELLD__UNIX_SOCKET_MODE__UNIX_SOCKET_MODE_DIAL)
+		unixsock_dial(b, st->socketpath);
+	else if (st->mode == K8SHELLD__UNIX_SOCKET_MODE__UNIX_SOCKET_MODE_LISTEN)
+		unixsock_listen(b, st->socketpath);
+	else
+		wsd_bridge_fail(b, GRPC_STATUS_INVALID_ARGUMENT, "unknown UnixSocketMode");
+}
+
+static void
+unixsock_message(struct wsd_bridge *b, const uint8_t *data, size_t len)
+{
+	K8shelld__UnixSocketRequest *req;
+
+	if ((req = k8shelld__unix_socket_request__unpack(NULL, len, data)) == NULL) {
+		wsd_bridge_fail(b, GRPC_STATUS_INVALID_ARGUMENT, "malformed UnixSocketRequest");
+		return;
+	}
+	if (!wsd_bridge_opened(b)) {
+		if (req->request_case != K8SHELLD__UNIX_SOCKET_REQUEST__REQUEST_START_REQUEST)
+			wsd_bridge_fail(b, GRPC_STATUS_INVALID_ARGUMENT,
+			    "the first UnixSocketRequest must be start_request");
+		else
+			unixsock_open(b, req->start_request);
+	} else if (req->request_case == K8SHELLD__UNIX_SOCKET_REQUEST__REQUEST_DATA)
+		wsd_bridge_data(b, req->data.data, req->data.len);
+	else if (req->request_case == K8SHELLD__UNIX_SOCKET_REQUEST__REQUEST_START_REQUEST)
+		wsd_bridge_fail(b, GRPC_STATUS_INVALID_ARGUMENT, "start_request sent twice");
+	else
+		wsd_call_recv(wsd_bridge_call(b));
+	k8shelld__unix_socket_request__free_unpacked(req, NULL);
+}
+
+static const struct wsd_bridge_kind unixsock_kind = {
+	.name = "unixsocket",
+	.idkey = "unixsocket-id",
+	.message = unixsock_message,
+	.cleanup = NULL,
+};
+
+void
+wsd_unixsock_start(struct wsd_call *call)
+{
+	wsd_bridge_start(call, &unixsock_kind);
+}
