@@ -4,7 +4,6 @@
 tid="cfgerr: config errors name file, line and key; exit 1 before listening"
 . "$(dirname "$0")/test-exec.sh"
 
-require_root
 
 make_hostkey ed25519
 make_user alice

@@ -4,7 +4,6 @@
 tid="connect-wrongkey: wrong key and unknown user refused, listener keeps serving"
 . "$(dirname "$0")/test-exec.sh"
 
-require_root
 
 make_hostkey ed25519
 make_user alice

@@ -4,7 +4,6 @@
 tid="connect: login and strict host key check for ed25519, ecdsa, rsa host keys"
 . "$(dirname "$0")/test-exec.sh"
 
-require_root
 require_cmd socat
 
 banner=$(expected_banner)

@@ -4,7 +4,6 @@
 tid="drain: SIGTERM closes the listening socket; sessions survive or drain"
 . "$(dirname "$0")/test-exec.sh"
 
-require_root
 
 make_hostkey ed25519
 make_user alice

@@ -4,7 +4,6 @@
 tid="logingrace: unauthenticated connections closed after SSHHandshakeTimeout"
 . "$(dirname "$0")/test-exec.sh"
 
-require_root
 require_cmd socat
 
 make_hostkey ed25519

@@ -4,7 +4,6 @@
 tid="maxstartups: the connection over the unauthenticated limit is dropped"
 . "$(dirname "$0")/test-exec.sh"
 
-require_root
 require_cmd socat
 
 make_hostkey ed25519

@@ -4,7 +4,6 @@
 tid="reload: SIGHUP keeps live sessions, same listener pid, new config applies"
 . "$(dirname "$0")/test-exec.sh"
 
-require_root
 
 make_hostkey ed25519
 make_user alice

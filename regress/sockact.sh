@@ -4,8 +4,8 @@
 tid="sockact: systemd-socket-activate, listener (LISTEN_FDS) and --child (--accept)"
 . "$(dirname "$0")/test-exec.sh"
 
-require_root
 require_cmd systemd-socket-activate
+require_privsep_exec
 
 make_hostkey ed25519
 make_user alice

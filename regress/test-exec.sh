@@ -55,10 +55,17 @@ skip() {
 	exit 77
 }
 
+# For what only a root proxy does: dropping to the privsep user.
 require_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root (privilege separation drops to an unprivileged user)"
-	# The monitor re-execs the binary as the privsep user: a build under a
-	# directory that user cannot search (e.g. /root) cannot work.
+	require_privsep_exec
+}
+
+# As root, the monitor re-execs the binary as the privsep user: a build under
+# a directory that user cannot search (e.g. /root) cannot work. Not root: the
+# children keep our uid (the proxy warns), nothing to check.
+require_privsep_exec() {
+	[ "$(id -u)" = 0 ] || return 0
 	_rr_u=${PRIVSEP_USER:-nobody}
 	if command -v setpriv >/dev/null 2>&1 && id "$_rr_u" >/dev/null 2>&1 &&
 	    ! setpriv --reuid="$(id -u "$_rr_u")" --regid="$(id -g "$_rr_u")" \
@@ -412,6 +419,7 @@ expected_banner() {
 # start_proxy [ARGS...]: writes the config and known_hosts, starts the listener
 # in the background (log: $PROXY_LOG) and waits for "listening on ...:PORT".
 start_proxy() {
+	require_privsep_exec
 	write_config
 	write_known_hosts
 	_sp_before=$(grep -c "listening on .*$PROXY_PORT" "$PROXY_LOG" 2>/dev/null || true)
