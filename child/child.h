@@ -26,6 +26,7 @@ struct proxy_args;
 struct kexsign;
 struct channel;
 struct auth_backend;
+struct workspace;
 
 /* Where the client is: the PROXY header's source, else the socket peer. */
 struct child_peer {
@@ -61,6 +62,7 @@ struct child {
 	char *user;			/* authenticated user */
 
 	struct channel *channels;	/* open channels, newest first */
+	struct workspace *ws;		/* workspace.c; NULL until a channel needs it */
 	int exit_code;			/* -1 while the connection runs (privsep.h codes) */
 };
 
