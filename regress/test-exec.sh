@@ -301,11 +301,19 @@ need_prog() {
 	eval "$1=\$top_builddir/regress/\$1"
 }
 
-# free_port: a random TCP port nobody listens on or uses (per /proc/net/tcp*).
+# free_port: a random TCP port nobody listens on or uses (per /proc/net/tcp*),
+# outside the ephemeral range so no outgoing connection takes it meanwhile.
 free_port() {
+	read -r _fp_lo _fp_hi 2>/dev/null </proc/sys/net/ipv4/ip_local_port_range ||
+		{ _fp_lo=32768; _fp_hi=60999; }
+	if [ "$_fp_lo" -gt 12000 ]; then
+		_fp_base=10000 _fp_n=$((_fp_lo - 10000))
+	else
+		_fp_base=$((_fp_hi + 1)) _fp_n=$((65535 - _fp_hi))
+	fi
 	while :; do
 		_fp_r=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
-		_fp_p=$((20000 + _fp_r % 40000))
+		_fp_p=$((_fp_base + _fp_r % _fp_n))
 		_fp_h=$(printf ':%04X' "$_fp_p")
 		if ! awk -v h="$_fp_h" 'FNR > 1 && substr($2, length($2) - 4) == h { f = 1 }
 		    END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
@@ -420,28 +428,42 @@ expected_banner() {
 # in the background (log: $PROXY_LOG) and waits for "listening on ...:PORT".
 start_proxy() {
 	require_privsep_exec
-	write_config
-	write_known_hosts
-	_sp_before=$(grep -c "listening on .*$PROXY_PORT" "$PROXY_LOG" 2>/dev/null || true)
 	_sp_text=--logtext
 	[ "${PROXY_LOGTEXT:-yes}" = yes ] || _sp_text=
-	trace "starting $PROXY --config $CFG $_sp_text $*"
-	"$PROXY" --config "$CFG" $_sp_text "$@" >>"$PROXY_LOG" 2>&1 &
-	PROXY_PID=$!
-	track_pid "$PROXY_PID"
-	wait_for 10 proxy_listening "${_sp_before:-0}" ||
-		fatal "proxy (pid $PROXY_PID) did not log 'listening on $LOOPBACK:$PROXY_PORT' within 10 s"
-	verbose "proxy pid $PROXY_PID listening on $LOOPBACK:$PROXY_PORT"
+	for _sp_try in 1 2 3; do
+		write_config
+		write_known_hosts
+		_sp_before=$(grep -c "listening on .*$PROXY_PORT" "$PROXY_LOG" 2>/dev/null || true)
+		trace "starting $PROXY --config $CFG $_sp_text $*"
+		"$PROXY" --config "$CFG" $_sp_text "$@" >>"$PROXY_LOG" 2>&1 &
+		PROXY_PID=$!
+		track_pid "$PROXY_PID"
+		wait_for 10 proxy_settled "${_sp_before:-0}"
+		if proxy_listening "${_sp_before:-0}"; then
+			verbose "proxy pid $PROXY_PID listening on $LOOPBACK:$PROXY_PORT"
+			return 0
+		fi
+		pid_alive "$PROXY_PID" &&
+			fatal "proxy (pid $PROXY_PID) did not log 'listening on $LOOPBACK:$PROXY_PORT' within 10 s"
+		# Another test may have taken the port since free_port looked.
+		grep -q "bind .*$PROXY_PORT.*in use" "$PROXY_LOG" || break
+		verbose "port $PROXY_PORT taken meanwhile, trying another"
+		PROXY_PORT=$(free_port)
+	done
+	fatal "proxy exited before listening"
 }
 
-# proxy_listening N: more than N "listening on" lines for our port, and the
-# port really accepts (fails at once when the listener died).
+# proxy_listening N: the listener is alive, has logged more than N
+# "listening on" lines for our port, and the port really accepts.
 proxy_listening() {
-	if pid_dead "$PROXY_PID"; then
-		fatal "proxy exited before listening"
-	fi
+	pid_dead "$PROXY_PID" && return 1
 	_pl_n=$(grep -c "listening on .*$PROXY_PORT" "$PROXY_LOG" 2>/dev/null || true)
 	[ "${_pl_n:-0}" -gt "$1" ] && port_listening "$PROXY_PORT"
+}
+
+# Listening, or dead: nothing more to wait for.
+proxy_settled() {
+	pid_dead "$PROXY_PID" || proxy_listening "$1"
 }
 
 # stop_proxy: the listener and every monitor and child below it.
