@@ -55,6 +55,17 @@ wait_for 10 proxy_listening "$listening_before" || fail "no 'listening on' line 
 session_works s1 || fail "old session after the second reload: ssh exit $SSH_RC"
 expect_login "alice after the second reload" alice true
 
+# A broken config on SIGHUP: the listener keeps the running one and says why.
+printf 'server:\n  port: twenty\n' >"$CFG"
+kill -HUP "$PROXY_PID"
+wait_for 10 grep -q "keeping the running configuration" "$PROXY_LOG" ||
+	fail "no 'keeping the running configuration' line after SIGHUP with a bad config"
+grep -q "$CFG:2:.*server.port" "$PROXY_LOG" ||
+	fail "the reload error does not name $CFG:2 and server.port: $(grep -i error "$PROXY_LOG" | tail -n 1)"
+pid_alive "$PROXY_PID" || fatal "listener died on SIGHUP with a bad config"
+expect_login "bob after a rejected reload" bob true
+session_works s1 || fail "old session after a rejected reload: ssh exit $SSH_RC"
+
 session_close s1
 wait_for 5 pid_dead "$child" || fail "child $child still running after the session ended"
 stop_proxy
