@@ -11,7 +11,8 @@ REGRESS_SCENARIOS = \
 	regress/sockact.sh \
 	regress/maxstartups.sh \
 	regress/logingrace.sh \
-	regress/drain.sh
+	regress/drain.sh \
+	regress/listen.sh
 
 TESTS += $(REGRESS_SCENARIOS)
 dist_noinst_SCRIPTS += $(REGRESS_SCENARIOS) regress/test-exec.sh

@@ -371,15 +371,16 @@ make_key() {
 
 # write_config [FILE]: YAML from PROXY_PORT, HOSTKEYS (first one as the Go key
 # server.serverKey, the rest as server.hostKeys; all in hostKeys when
-# HOSTKEYS_ONLY=yes), USERS, HANDSHAKE_TIMEOUT and SERVER_EXTRA (more lines
-# under server:, indented by two spaces).
+# HOSTKEYS_ONLY=yes), USERS, HANDSHAKE_TIMEOUT, LISTEN_ADDRESS (YAML value,
+# default $LOOPBACK) and SERVER_EXTRA (more lines under server:, indented by
+# two spaces).
 write_config() {
 	_wc_f=${1:-$CFG}
 	[ -n "$PROXY_PORT" ] || PROXY_PORT=$(free_port)
 	{
 		echo "server:"
 		echo "  port: $PROXY_PORT"
-		echo "  listenAddress: $LOOPBACK"
+		echo "  listenAddress: ${LISTEN_ADDRESS:-$LOOPBACK}"
 		_wc_first=yes
 		for _wc_k in $HOSTKEYS; do
 			if [ "$_wc_first" = yes ] && [ "${HOSTKEYS_ONLY:-no}" != yes ]; then
