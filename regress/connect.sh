@@ -28,9 +28,9 @@ for kt in ed25519 ecdsa rsa; do
 	got=$(read_banner "$PROXY_PORT")
 	[ "$got" = "$banner" ] || fail "$kt: version string '$got', expected '$banner'"
 
-	expect_login "$kt host key" alice -o HostKeyAlgorithms=$algs true
+	expect_login "$kt host key" alice -o HostKeyAlgorithms="$algs" true
 	# The host key offered is the one in the .pub: ssh prints its fingerprint.
-	ssh_try -L DEBUG1 alice -o HostKeyAlgorithms=$algs true
+	ssh_try -L DEBUG1 alice -o HostKeyAlgorithms="$algs" true
 	fp=$($SSHKEYGEN -l -f "$SCRATCH/host_$kt.pub" | awk '{ print $2 }')
 	grep -q "Server host key: .* $fp" "$SCRATCH/ssh.err" ||
 		fail "$kt: ssh did not see host key $fp: $(grep 'Server host key' "$SCRATCH/ssh.err")"
@@ -38,7 +38,7 @@ for kt in ed25519 ecdsa rsa; do
 	# Control: a known_hosts line with another key must make ssh refuse.
 	$SSHKEYGEN -q -t $kt -N '' -f "$SCRATCH/other_$kt" || fatal "ssh-keygen"
 	write_known_hosts "$SCRATCH/other_$kt"
-	ssh_try alice -o HostKeyAlgorithms=$algs true
+	ssh_try alice -o HostKeyAlgorithms="$algs" true
 	[ "$SSH_RC" = 255 ] || fail "$kt: wrong known_hosts key accepted (ssh exit $SSH_RC)"
 	grep -q "Host key verification failed" "$SCRATCH/ssh.err" ||
 		fail "$kt: wrong known_hosts key: no 'Host key verification failed': $(head -c 300 "$SCRATCH/ssh.err")"
@@ -59,7 +59,7 @@ PROXY_LOG=$SCRATCH/proxy-json.log
 PROXY_LOGTEXT=no
 start_proxy
 for algs in ssh-ed25519 ecdsa-sha2-nistp256 rsa-sha2-256; do
-	expect_login "three host keys, $algs" alice -o HostKeyAlgorithms=$algs true
+	expect_login "three host keys, $algs" alice -o HostKeyAlgorithms="$algs" true
 done
 stop_proxy
 PROXY_LOGTEXT=yes

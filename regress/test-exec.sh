@@ -172,8 +172,7 @@ procs_in_scratch() {
 # Terminates PIDS: SIGTERM, then SIGKILL for what is left after 3 s.
 kill_pids() {
 	[ -n "$*" ] || return 0
-	# shellcheck disable=SC2086
-	kill -TERM $* 2>/dev/null
+	kill -TERM "$@" 2>/dev/null
 	_kp_left=
 	for _kp_i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30; do
 		_kp_left=
@@ -478,7 +477,7 @@ stop_proxy() {
 # client, no user config, host key checked strictly against $KNOWN_HOSTS.
 # Options may follow the destination (ssh re-parses them), then the command.
 ssh_cmd() {
-	_sc_key= _sc_level=ERROR
+	_sc_key='' _sc_level=ERROR
 	while :; do
 		case $1 in
 		-k) _sc_key=$2; shift 2 ;;
