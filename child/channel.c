@@ -76,7 +76,10 @@ channel_reject(struct channel *ch, ssh_message msg, int reason, const char *text
 {
 	log_info("%s channel open refused (reason %d): %s",
 	    ch != NULL ? ch->kind->name : "unknown", reason, text);
-	ssh_message_reply_default(msg);
+	/* libssh patch 0003: the client sees the reason and the text. A send
+	 * failure breaks the session, which the loop notices. */
+	if (ssh_message_channel_request_open_reply_failure(msg, (uint32_t)reason, text) != SSH_OK)
+		log_debug("cannot send the open failure");
 }
 
 int

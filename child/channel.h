@@ -40,8 +40,8 @@ struct channel {
 
 /* Registers ch->cb and confirms the open. Returns 0 or -1 (open refused). */
 int channel_accept(struct channel *ch, ssh_message msg);
-/* Refuses an open. reason is an SSH2_OPEN_* code; libssh 0.10 can only send
- * ADMINISTRATIVELY_PROHIBITED with an empty text, so reason and text are logged. */
+/* Refuses an open with reason (an SSH2_OPEN_* code) and text, both sent to
+ * the client (libssh patch 0003) and logged. */
 void channel_reject(struct channel *ch, ssh_message msg, int reason, const char *text);
 /* Allocates the next per-connection id of this type ("sh", "ex", "pf", ...). */
 void channel_set_id(struct channel *ch, const char *type);

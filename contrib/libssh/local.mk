@@ -3,8 +3,10 @@
 EXTRA_DIST += contrib/libssh/README contrib/libssh/series contrib/libssh/build.sh \
 	contrib/libssh/0001-server-hostkey-sign-callback.patch \
 	contrib/libssh/0002-server-direct-streamlocal-channel-open.patch \
+	contrib/libssh/0003-server-channel-open-failure-reason.patch \
 	contrib/libssh/tests/test-lib.sh \
-	contrib/libssh/tests/hostkey-sign.sh contrib/libssh/tests/streamlocal.sh
+	contrib/libssh/tests/hostkey-sign.sh contrib/libssh/tests/streamlocal.sh \
+	contrib/libssh/tests/open-failure.sh
 
 # One-connection libssh server the scripts run against the OpenSSH client.
 check_PROGRAMS += contrib/libssh/tests/patch-server
@@ -12,4 +14,5 @@ contrib_libssh_tests_patch_server_SOURCES = contrib/libssh/tests/patch-server.c
 contrib_libssh_tests_patch_server_CFLAGS = $(AM_CFLAGS) $(LIBSSH_CFLAGS) $(CRYPTO_CFLAGS)
 contrib_libssh_tests_patch_server_LDADD = $(LIBSSH_LIBS) $(CRYPTO_LIBS)
 
-TESTS += contrib/libssh/tests/hostkey-sign.sh contrib/libssh/tests/streamlocal.sh
+TESTS += contrib/libssh/tests/hostkey-sign.sh contrib/libssh/tests/streamlocal.sh \
+	contrib/libssh/tests/open-failure.sh

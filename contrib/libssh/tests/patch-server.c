@@ -1,5 +1,5 @@
-/* contrib/libssh/tests/patch-server.c: one-connection libssh server that exercises
- * our libssh patches (host key signing callback, direct-streamlocal opens) against OpenSSH. */
+/* contrib/libssh/tests/patch-server.c: one-connection libssh server that exercises our libssh
+ * patches (host key signing callback, direct-streamlocal opens, open failure reasons) against OpenSSH. */
 #include "autoconf.h"
 
 #include <sys/socket.h>
@@ -24,6 +24,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 #include <libssh/callbacks.h>
+#include <libssh/ssh2.h>
 
 /* Hard bound on the whole run, so a hung peer cannot stall "make check". */
 #define TEST_TIMEOUT_SEC	120
@@ -35,6 +36,7 @@ enum test_mode {
 	MODE_NOSIGN,		/* public host key only, no callback: KEX must fail */
 	MODE_STREAMLOCAL,	/* direct-streamlocal open, echoed back */
 	MODE_BADOPEN,		/* a malformed direct-streamlocal open */
+	MODE_REFUSE,		/* every channel open refused with -r/-t */
 };
 
 /* libssh's internal SSH_MSG_CHANNEL_OPEN handler, reachable because libssh.a is
@@ -79,9 +81,9 @@ die(const char *fmt, ...)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: patch-server sign|nosign|streamlocal|badopen -k hostkey.pub "
+	fprintf(stderr, "usage: patch-server sign|nosign|streamlocal|badopen|refuse -k hostkey.pub "
 	    "-p portfile [-s privkey] [-a sig_alg] [-l datalen] [-d destination]\n"
-	    "    [-f error|short|alg]\n");
+	    "    [-f error|short|alg] [-r reason|default] [-t description]\n");
 	exit(2);
 }
 
@@ -379,6 +381,11 @@ struct conn {
 	char *cmd;		/* sign: the exec command, once requested */
 	unsigned int opens;
 	unsigned int bad_opens;
+	bool refuse_default;	/* refuse: ssh_message_reply_default() */
+	uint32_t refuse_reason;	/* refuse: reason code and description */
+	const char *refuse_text; /* NULL: none */
+	int refuse_rc;		/* refuse: last reply's return code */
+	int misuse_rc;		/* refuse: the reply called on a non-open message */
 };
 
 static void
@@ -425,6 +432,12 @@ conn_open(struct conn *c, ssh_message msg)
 	c->opens++;
 	fprintf(stderr, "patch-server: channel open subtype=%d destination=%s port=%d\n",
 	    subtype, dest != NULL ? dest : "(null)", port);
+	if (c->mode == MODE_REFUSE) {
+		c->refuse_rc = c->refuse_default ? ssh_message_reply_default(msg) :
+		    ssh_message_channel_request_open_reply_failure(msg,
+		    c->refuse_reason, c->refuse_text);
+		return 0;
+	}
 	if (c->chan != NULL)
 		goto bad;
 	if (c->mode == MODE_STREAMLOCAL &&
@@ -454,6 +467,11 @@ conn_message_cb(ssh_session session, ssh_message msg, void *userdata)
 			ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_NONE);
 			return 1;
 		}
+		/* Refusing an open only makes sense for an open: any other
+		 * message must be turned down without touching the wire. */
+		if (c->mode == MODE_REFUSE)
+			c->misuse_rc = ssh_message_channel_request_open_reply_failure(msg,
+			    SSH2_OPEN_CONNECT_FAILED, "not an open");
 		ssh_message_auth_reply_success(msg, 0);
 		if (c->mode == MODE_BADOPEN)
 			inject_bad_open(session);
@@ -530,10 +548,9 @@ serve_streamlocal(ssh_session session, ssh_event ev, struct conn *c)
 		die("channel close: %s", ssh_get_error(session));
 }
 
-/* badopen: the client, told that a channel it never opened failed to open,
- * hangs up; no open may have reached the application. */
+/* Serve until the client hangs up (at most 10 s). */
 static void
-serve_badopen(ssh_session session, ssh_event ev, struct conn *c)
+serve_until_closed(ssh_session session, ssh_event ev)
 {
 	int i;
 
@@ -542,6 +559,14 @@ serve_badopen(ssh_session session, ssh_event ev, struct conn *c)
 			break;
 	if (ssh_is_connected(session))
 		die("the client stayed connected");
+}
+
+/* badopen: the client, told that a channel it never opened failed to open,
+ * hangs up; no open may have reached the application. */
+static void
+serve_badopen(ssh_session session, ssh_event ev, struct conn *c)
+{
+	serve_until_closed(session, ev);
 	if (c->opens != 0)
 		die("the malformed open reached the application");
 }
@@ -586,11 +611,14 @@ main(int argc, char **argv)
 		mode = MODE_STREAMLOCAL;
 	else if (strcmp(argv[1], "badopen") == 0)
 		mode = MODE_BADOPEN;
+	else if (strcmp(argv[1], "refuse") == 0)
+		mode = MODE_REFUSE;
 	else
 		usage();
 	conn.mode = mode;
+	conn.refuse_rc = conn.misuse_rc = 1;	/* neither SSH_OK nor SSH_ERROR: not called */
 	optind = 2;
-	while ((ch = getopt(argc, argv, "a:d:f:k:l:p:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:d:f:k:l:p:r:s:t:")) != -1) {
 		switch (ch) {
 		case 'a': signer.want_alg = optarg; break;
 		case 'd': conn.want_dest = optarg; break;
@@ -607,7 +635,14 @@ main(int argc, char **argv)
 		case 'k': pubfile = optarg; break;
 		case 'l': signer.want_len = strtoul(optarg, NULL, 10); break;
 		case 'p': portfile = optarg; break;
+		case 'r':
+			if (strcmp(optarg, "default") == 0)
+				conn.refuse_default = true;
+			else
+				conn.refuse_reason = strtoul(optarg, NULL, 10);
+			break;
 		case 's': privfile = optarg; break;
+		case 't': conn.refuse_text = optarg; break;
 		default: usage();
 		}
 	}
@@ -668,6 +703,8 @@ main(int argc, char **argv)
 		serve_exec(session, ev, &conn);
 	else if (mode == MODE_STREAMLOCAL)
 		serve_streamlocal(session, ev, &conn);
+	else if (mode == MODE_REFUSE)
+		serve_until_closed(session, ev);
 	else
 		serve_badopen(session, ev, &conn);
 	if (conn.chan != NULL)
@@ -677,6 +714,8 @@ main(int argc, char **argv)
 	ssh_channel_free(conn.chan);
 	free(conn.cmd);
 	printf("opens=%u\n", conn.opens);
+	if (mode == MODE_REFUSE)
+		printf("refuse_rc=%d\nmisuse_rc=%d\n", conn.refuse_rc, conn.misuse_rc);
 	if (signer.bad_calls > 0)
 		die("%u sign calls had unexpected arguments", signer.bad_calls);
 	printf("sign_calls=%u\n", signer.calls);
