@@ -113,15 +113,23 @@ bridge_end(struct wsd_bridge *b)
 	bridge_release(b);
 }
 
-/* The peer socket is done: the stream ends, or in LISTEN mode the next client gets its turn. */
+static void bridge_written(struct wsd_bridge *b);
+
+/* The peer socket is done: the stream ends, or in LISTEN mode the next client
+ * gets its turn (and a request that waited for the old one is dropped). */
 static void
 bridge_peer_gone(struct wsd_bridge *b)
 {
+	int blocked = wsd_sink_pending(&b->sink);
+
 	bridge_close_peer(b);
-	if (b->listening)
-		wsd_watch_set(b->loop, &b->lwatch, POLLIN);
-	else
+	if (!b->listening) {
 		bridge_end(b);
+		return;
+	}
+	wsd_watch_set(b->loop, &b->lwatch, POLLIN);
+	if (blocked)
+		bridge_written(b);
 }
 
 static void
@@ -174,13 +182,12 @@ bridge_sink_cb(struct wsd_watch *w, short revents)
 	(void)revents;
 	if ((r = wsd_sink_flush(&b->sink)) == 1)
 		return;
-	wsd_watch_set(b->loop, &b->sink.watch, 0);
 	if (r < 0) {
 		log_debug("%s %s: write: %s", b->kind->name, bridge_id(b), strerror(-r));
 		bridge_peer_gone(b);
-		if (wsd_call_ended(b->call))
-			return;
+		return;
 	}
+	wsd_watch_set(b->loop, &b->sink.watch, 0);
 	bridge_written(b);
 }
 

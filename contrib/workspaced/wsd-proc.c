@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -316,6 +317,10 @@ wsd_proc_spawn(struct wsd_procs *procs, const struct wsd_spawn *sp, struct wsd_s
 			io->pty[0] = '\0';
 		if ((mine[0] = fcntl(master, F_DUPFD_CLOEXEC, 3)) < 0 ||
 		    fcntl(slave, F_SETFD, FD_CLOEXEC) < 0)
+			goto fail;
+		/* The terminal belongs to the user it runs for, as sshd sets it up. */
+		if (sp->user != NULL && sp->user->switch_ids &&
+		    (fchown(slave, sp->user->uid, (gid_t)-1) < 0 || fchmod(slave, 0620) < 0))
 			goto fail;
 	} else {
 		if (pipe2(p, O_CLOEXEC) < 0)

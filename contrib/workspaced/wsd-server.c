@@ -22,6 +22,8 @@
 #include "contrib/workspaced/wsd-server.h"
 
 #define WSD_MAX_RECV (32 << 20)
+/* Completions taken per loop round, so one busy stream cannot starve the fds. */
+#define WSD_CQ_BATCH 16
 #define WSD_TOKEN_MAX 4096
 
 struct wsd_method {
@@ -269,8 +271,9 @@ server_poll_cq(void *arg)
 	struct wsd_server *srv = arg;
 	struct wsd_tag *tag;
 	grpc_event ev;
+	int i;
 
-	for (;;) {
+	for (i = 0; i < WSD_CQ_BATCH; i++) {
 		ev = grpc_completion_queue_next(srv->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
 		if (ev.type != GRPC_OP_COMPLETE)
 			break;
@@ -310,8 +313,8 @@ int
 wsd_server_new(struct wsd_loop *loop, struct wsd_procs *procs, const struct wsd_server_conf *conf,
     struct wsd_server **srvp, int *portp)
 {
-	grpc_arg args[3];
-	grpc_channel_args cargs = { 3, args };
+	grpc_arg args[5];
+	grpc_channel_args cargs = { 5, args };
 	grpc_server_credentials *creds;
 	struct wsd_server *srv;
 	size_t i;
@@ -338,6 +341,14 @@ wsd_server_new(struct wsd_loop *loop, struct wsd_procs *procs, const struct wsd_
 	args[2].type = GRPC_ARG_INTEGER;
 	args[2].key = GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS;
 	args[2].value.integer = 5000;
+	/* A proxy that vanished without closing shows up within a minute, and its
+	 * calls are cancelled (their process groups killed). */
+	args[3].type = GRPC_ARG_INTEGER;
+	args[3].key = GRPC_ARG_KEEPALIVE_TIME_MS;
+	args[3].value.integer = 30000;
+	args[4].type = GRPC_ARG_INTEGER;
+	args[4].key = GRPC_ARG_KEEPALIVE_TIMEOUT_MS;
+	args[4].value.integer = 20000;
 	srv->cq = grpc_completion_queue_create_for_next(NULL);
 	srv->server = grpc_server_create(&cargs, NULL);
 	grpc_server_register_completion_queue(srv->server, srv->cq, NULL);

@@ -9,6 +9,7 @@ if [ -z "${top_builddir:-}" ]; then
 fi
 WSD=$top_builddir/workspaced
 CLIENT=$top_builddir/contrib/workspaced/tests/wsd-test
+WSD_PREFIX=
 RESULT=0
 PIDS=
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/wsd-regress.XXXXXX") || exit 1
@@ -31,7 +32,7 @@ trap 'exit 1' INT TERM
 start_wsd() {
 	_n=$1
 	shift
-	"$WSD" --listen 127.0.0.1:0 --logtext --debug "$@" \
+	$WSD_PREFIX "$WSD" --listen 127.0.0.1:0 --logtext --debug "$@" \
 	    >"$SCRATCH/$_n.out" 2>"$SCRATCH/$_n.log" &
 	WSD_PID=$!
 	PIDS="$PIDS $WSD_PID"
@@ -89,5 +90,17 @@ start_wsd auth --token-file "$SCRATCH/token"
 echo "run: auth"
 "$CLIENT" "$ADDR" auth "tok-$$" || fail "case auth"
 stop_wsd auth "$WSD_PID"
+
+# Not root: as_user may only name ourselves (PermissionDenied otherwise).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&
+    setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups test -x "$WSD"; then
+	WSD_PREFIX="setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups"
+	start_wsd nonroot
+	echo "run: exec-user-nonroot"
+	"$CLIENT" "$ADDR" exec-user-nonroot nobody || fail "case exec-user-nonroot"
+	stop_wsd nonroot "$WSD_PID"
+else
+	echo "skipped: exec-user-nonroot (needs root, setpriv, and a build nobody can run)"
+fi
 
 exit $RESULT

@@ -542,6 +542,15 @@ t_exec_user(void)
 		CHECK(r.code == 0, "exit %d: %s%s", r.code, buf_str(&r.out), buf_str(&r.err));
 		CHECK(strncmp(buf_str(&r.out), "nobody\n", 7) == 0, "out \"%s\"", buf_str(&r.out));
 		exec_result_free(&r);
+		/* Its pty is its own. */
+		c = exec_start("ex-t-1-usr3", "stat -c %U \"$(tty)\"", "/bin/sh", 1, 80, 24, "nobody");
+		wsdt_close_send(c);
+		memset(&r, 0, sizeof(r));
+		CHECK(exec_collect(c, &r, NULL, 10000) == 0, "no end");
+		CHECK(strcmp(buf_str(&r.out), "nobody\r\n") == 0 && r.code == 0, "pty owner \"%s\"",
+		    buf_str(&r.out));
+		wsdt_call_free(c);
+		exec_result_free(&r);
 	} else {
 		c = exec_start("ex-t-1-usr", "id -un", NULL, 0, 0, 0, "root");
 		CHECK(wsdt_status(c, 10000) == GRPC_STATUS_PERMISSION_DENIED, "status %d",
@@ -552,6 +561,31 @@ t_exec_user(void)
 	CHECK(wsdt_status(c, 10000) == GRPC_STATUS_NOT_FOUND, "unknown user: status %d",
 	    (int)c->status);
 	wsdt_call_free(c);
+	return 0;
+}
+
+/* Against a workspaced that is not root (test_arg: the user it runs as). */
+static int
+t_exec_user_nonroot(void)
+{
+	struct wsdt_call *c;
+	struct exec_result r;
+	char want[64];
+
+	CHECK(test_arg != NULL, "needs the daemon's user name");
+	c = exec_start("ex-t-1-nr1", "id -un", "/bin/sh", 0, 0, 0, "root");
+	CHECK(wsdt_status(c, 10000) == GRPC_STATUS_PERMISSION_DENIED, "as root: status %d",
+	    (int)c->status);
+	wsdt_call_free(c);
+	CHECK(exec_run("ex-t-1-nr2", "id -un", "/bin/sh", NULL, &r) == 0, "no end");
+	snprintf(want, sizeof(want), "%s\n", test_arg);
+	CHECK(strcmp(buf_str(&r.out), want) == 0 && r.code == 0, "id -un \"%s\" code %d",
+	    buf_str(&r.out), r.code);
+	exec_result_free(&r);
+	CHECK(exec_run("ex-t-1-nr3", "id -un", "/bin/sh", test_arg, &r) == 0, "no end");
+	CHECK(strcmp(buf_str(&r.out), want) == 0 && r.code == 0, "as itself: \"%s\"",
+	    buf_str(&r.out));
+	exec_result_free(&r);
 	return 0;
 }
 
@@ -1104,6 +1138,7 @@ static const struct {
 	{ "exec-drain", t_exec_drain },
 	{ "exec-cancel", t_exec_cancel },
 	{ "exec-user", t_exec_user },
+	{ "exec-user-nonroot", t_exec_user_nonroot },
 	{ "shell-pty", t_shell_pty },
 	{ "shell-pipe", t_shell_pipe },
 	{ "shell-resize", t_shell_resize },
