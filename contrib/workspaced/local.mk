@@ -25,5 +25,6 @@ contrib_workspaced_tests_wsd_test_SOURCES = contrib/workspaced/tests/wsd-test.c 
 	contrib/workspaced/tests/wsdt-client.c contrib/workspaced/tests/wsdt-client.h
 contrib_workspaced_tests_wsd_test_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 contrib_workspaced_tests_wsd_test_LDADD = libproto.a $(DEP_LIBS)
+EXTRA_DIST += contrib/workspaced/README.md
 TESTS += contrib/workspaced/tests/workspaced.sh
 dist_noinst_SCRIPTS += contrib/workspaced/tests/workspaced.sh

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/log.h"
@@ -28,6 +29,8 @@ struct wsd_bridge {
 	int lfd;			/* LISTEN: the listening socket */
 	struct wsd_watch lwatch;
 	char *path;			/* LISTEN: unlinked at the end */
+	dev_t path_dev;			/* ... if it is still our socket */
+	ino_t path_ino;
 	unsigned int opened:1, eof:1, listening:1, cleaned:1;
 };
 
@@ -86,7 +89,13 @@ bridge_release(struct wsd_bridge *b)
 		close(b->lfd);
 	b->lfd = -1;
 	if (b->path != NULL) {
-		if (unlink(b->path) < 0 && errno != ENOENT)
+		struct stat st;
+
+		if (lstat(b->path, &st) < 0 || st.st_dev != b->path_dev ||
+		    st.st_ino != b->path_ino)
+			log_debug("%s %s: %s was replaced; left alone", b->kind->name,
+			    bridge_id(b), b->path);
+		else if (unlink(b->path) < 0 && errno != ENOENT)
 			log_warn("%s %s: unlink %s: %s", b->kind->name, bridge_id(b), b->path,
 			    strerror(errno));
 		free(b->path);
@@ -245,6 +254,12 @@ bridge_accept_cb(struct wsd_watch *w, short revents)
 void
 wsd_bridge_listen(struct wsd_bridge *b, int lfd, char *path)
 {
+	struct stat st;
+
+	if (lstat(path, &st) == 0) {
+		b->path_dev = st.st_dev;
+		b->path_ino = st.st_ino;
+	}
 	b->opened = 1;
 	b->listening = 1;
 	b->lfd = lfd;

@@ -103,7 +103,7 @@ exec_spawn(struct exec *e, const K8shelld__CommandDetails *cd)
 	sp.use_pty = cd->use_pty;
 	sp.cols = cd->width;
 	sp.rows = cd->height;
-	log_info("exec %s as %s%s: %s", wsd_call_metadata(e->call, "exec-id"), user->name,
+	log_info("exec %s as %s%s: %.200s", wsd_call_metadata(e->call, "exec-id"), user->name,
 	    cd->use_pty ? " with a pty" : "", cd->command);
 	r = wsd_session_new(e->call, &sp, &exec_conf, &e->sess);
 	wsd_env_free(env);

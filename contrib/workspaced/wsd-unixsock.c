@@ -51,22 +51,34 @@ unixsock_dial(struct wsd_bridge *b, const char *path)
 	wsd_bridge_attach(b, fd);
 }
 
-/* The socket belongs to the workspace user; only that user may connect to it. */
+/* The socket belongs to the workspace user; only that user may connect to it.
+ * lchown: the path may sit in a directory others can write to. */
 static int
 unixsock_own(struct wsd_call *call, const char *path)
 {
 	struct wsd_user *user;
 	int r;
 
-	if (chmod(path, 0700) < 0)
-		return -errno;
 	if (geteuid() != 0)
 		return 0;
 	if ((r = wsd_user_lookup(NULL, wsd_server_default_user(wsd_call_server(call)), &user)) < 0)
 		return r;
-	r = chown(path, user->uid, user->gid) < 0 ? -errno : 0;
+	r = lchown(path, user->uid, user->gid) < 0 ? -errno : 0;
 	wsd_user_free(user);
 	return r;
+}
+
+/* Only a stale socket is replaced: a LISTEN request must never delete a file. */
+static int
+unixsock_clear(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	return unlink(path) < 0 ? -errno : 0;
 }
 
 static void
@@ -74,22 +86,24 @@ unixsock_listen(struct wsd_bridge *b, const char *path)
 {
 	struct sockaddr_un sun;
 	char msg[200], *copy = NULL;
-	int fd = -1, r = 0;
+	mode_t mask;
+	int fd = -1, r;
 
 	(void)unixsock_addr(path, &sun);
-	/* A stale socket from an earlier session would make bind fail. */
-	if (unlink(path) < 0 && errno != ENOENT)
-		r = -errno;
-	else if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
-		r = -errno;
-	else if ((r = unixsock_own(wsd_bridge_call(b), path)) < 0 ||
-	    listen(fd, WSD_UNIX_BACKLOG) < 0) {
-		r = r < 0 ? r : -errno;
-		(void)unlink(path);
-	} else if ((copy = strdup(path)) == NULL) {
-		r = -ENOMEM;
-		(void)unlink(path);
+	if ((r = unixsock_clear(path)) == 0) {
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+			r = -errno;
+		else {
+			/* Created 0700 from the start, never reachable by others. */
+			mask = umask(0077);
+			if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+				r = -errno;
+			umask(mask);
+		}
+		if (r == 0 && ((r = unixsock_own(wsd_bridge_call(b), path)) < 0 ||
+		    (listen(fd, WSD_UNIX_BACKLOG) < 0 && (r = -errno) < 0) ||
+		    ((copy = strdup(path)) == NULL && (r = -ENOMEM) < 0)))
+			(void)unlink(path);
 	}
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "listen on %s: %s", path, strerror(-r));

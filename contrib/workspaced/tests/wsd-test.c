@@ -1014,12 +1014,26 @@ t_unix_listen(void)
 
 	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
 	snprintf(path, sizeof(path), "%s/agent.sock", dir);
-	fd = open(path, O_CREAT | O_WRONLY, 0600);	/* a stale file is replaced */
+	/* A regular file at the path is never deleted. */
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	c = wsdt_call_start(M_UNIXSOCK, md, 30000);
+	unixsock_start_req(c, K8SHELLD__UNIX_SOCKET_MODE__UNIX_SOCKET_MODE_LISTEN, path);
+	st = wsdt_status(c, 10000);
+	CHECK(st == GRPC_STATUS_UNAVAILABLE && strstr(c->details_str, "File exists") != NULL,
+	    "over a file: status %d \"%s\"", st, c->details_str);
+	wsdt_call_free(c);
+	CHECK(stat(path, &stbuf) == 0 && S_ISREG(stbuf.st_mode), "the file is gone");
+	unlink(path);
+	/* A stale socket is replaced. */
+	fd = unix_listen_at(path);
 	close(fd);
 	c = wsdt_call_start(M_UNIXSOCK, md, 30000);
 	unixsock_start_req(c, K8SHELLD__UNIX_SOCKET_MODE__UNIX_SOCKET_MODE_LISTEN, path);
 	end = now_ms() + 5000;
-	while ((stat(path, &stbuf) < 0 || !S_ISSOCK(stbuf.st_mode)) && now_ms() < end)
+	/* The stale socket (mode 0755 from our umask) gives way to a 0700 one. */
+	while ((stat(path, &stbuf) < 0 || !S_ISSOCK(stbuf.st_mode) ||
+	    (stbuf.st_mode & 0777) != 0700) && now_ms() < end)
 		wsdt_pump(20);
 	CHECK(S_ISSOCK(stbuf.st_mode), "no socket at %s", path);
 	CHECK((stbuf.st_mode & 0777) == 0700, "mode %o", stbuf.st_mode & 0777);
