@@ -31,6 +31,12 @@ channel_set_id(struct channel *ch, const char *type)
 	snprintf(ch->id, sizeof(ch->id), "%s-%s%lu", type, ch->c->connid, ++ch->c->seq);
 }
 
+void
+channel_wake(struct channel *ch)
+{
+	ch->c->wake = true;
+}
+
 static void
 base_close(ssh_session session, ssh_channel channel, void *userdata)
 {
@@ -138,20 +144,25 @@ channel_free(struct channel *ch)
 void
 channel_run(struct child *c)
 {
-	struct channel **pp = &c->channels;
+	struct channel *ch, **pp;
 
-	while (*pp != NULL) {
-		struct channel *ch = *pp;
-
+	c->wake = false;
+	/* A run hook may poll (an SSH write flushes through the loop), so channels
+	 * can open or close meanwhile: new ones sit at the head and wait for the
+	 * next turn, and freeing happens only in the second pass. */
+	for (ch = c->channels; ch != NULL; ch = ch->next)
 		if (!ch->remote_closed && ch->kind->run != NULL)
 			ch->kind->run(ch);
-		if (ch->remote_closed) {
-			log_debug("channel %s closed", ch->id);
-			*pp = ch->next;
-			channel_free(ch);
-		} else {
-			pp = &ch->next;
-		}
+again:
+	for (pp = &c->channels; *pp != NULL; pp = &(*pp)->next) {
+		ch = *pp;
+		if (!ch->remote_closed)
+			continue;
+		log_debug("channel %s closed", ch->id);
+		*pp = ch->next;
+		/* Freeing may poll too: walk again from the head. */
+		channel_free(ch);
+		goto again;
 	}
 }
 

@@ -45,6 +45,10 @@ int channel_accept(struct channel *ch, ssh_message msg);
 void channel_reject(struct channel *ch, ssh_message msg, int reason, const char *text);
 /* Allocates the next per-connection id of this type ("sh", "ex", "pf", ...). */
 void channel_set_id(struct channel *ch, const char *type);
+/* Work was queued for the kind's run hook: the loop runs the channels again
+ * before it sleeps. Callbacks (libssh's, gRPC's) queue and call this; SSH
+ * writes belong in run, since a write may poll and re-enter callbacks. */
+void channel_wake(struct channel *ch);
 
 extern const struct channel_kind channel_kind_session;
 

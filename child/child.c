@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "child/child.h"
+#include "child/workspace.h"
 #include "daemon/config.h"
 #include "daemon/log.h"
 #include "daemon/proxy.h"
@@ -347,7 +348,7 @@ child_loop(struct child *c)
 		int ms = deadline_ms(c), rc = SSH_AGAIN;
 
 		if (ms != 0)
-			rc = ssh_event_dopoll(c->event, ms);
+			rc = ssh_event_dopoll(c->event, c->wake ? 0 : ms);
 		if (!c->kex_done && c->exit_code < 0) {
 			int k = ssh_handle_key_exchange(c->session);
 			if (k == SSH_OK) {
@@ -416,6 +417,8 @@ static void
 child_cleanup(struct child *c)
 {
 	channel_free_all(c);
+	/* gRPC last among the users of the loop: its fd leaves the event first. */
+	workspace_free(c);
 	if (c->event != NULL) {
 		if (c->session != NULL)
 			ssh_event_remove_session(c->event, c->session);

@@ -63,6 +63,7 @@ struct child {
 
 	struct channel *channels;	/* open channels, newest first */
 	struct workspace *ws;		/* workspace.c; NULL until a channel needs it */
+	bool wake;			/* channel work queued: poll without sleeping */
 	int exit_code;			/* -1 while the connection runs (privsep.h codes) */
 };
 

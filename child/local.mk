@@ -6,5 +6,7 @@ libchild_a_SOURCES = child/child.c child/child.h \
 	child/proxyhdr.c child/proxyhdr.h child/peer.c \
 	child/kexsign.c \
 	child/auth.c child/auth.h child/auth-static.c \
-	child/channel.c child/channel.h child/channel-session.c
+	child/channel.c child/channel.h child/channel-session.c \
+	child/session.h child/session-run.c \
+	child/workspace.c child/workspace.h
 libchild_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)

@@ -1,0 +1,648 @@
+/* A session channel's workspace side: the Shell or Exec stream (spec k8shelld.md),
+ * the stdin pump (SSH -> gRPC) and the output pump (gRPC -> SSH), both bounded. */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <grpc/status.h>
+
+#include "child/session.h"
+#include "child/workspace.h"
+#include "daemon/config.h"
+#include "daemon/log.h"
+#include "proto/k8shelld.pb-c.h"
+
+/*
+ * Re-entrancy: an SSH write may poll the whole loop (libssh flushes through
+ * ssh_handle_packets), which runs gRPC completions and other channels' SSH
+ * callbacks. So every callback here only records state and calls
+ * channel_wake(); SSH writes happen in session_run() alone, which re-reads
+ * state after each write.
+ */
+
+#define SESSION_PREFIX	"ssh-proxy: "
+
+static const char *
+what_name(enum session_what w)
+{
+	switch (w) {
+	case SESSION_SHELL:
+		return "shell";
+	case SESSION_EXEC:
+		return "exec";
+	case SESSION_SFTP:
+		return "sftp";
+	default:
+		return "session";
+	}
+}
+
+static void
+session_fail(struct session *st, const char *msg)
+{
+	if (!st->failing) {
+		st->failing = true;
+		snprintf(st->fail, sizeof(st->fail), "%s", msg);
+	}
+	channel_wake(st->ch);
+}
+
+static void
+out_clear(struct session *st)
+{
+	grpcc_msg_free(st->out_msg);
+	st->out_msg = NULL;
+	st->out_p = NULL;
+	st->out_len = 0;
+}
+
+static void
+recv_next(struct session *st)
+{
+	int r;
+
+	/* GRPCC_ERR_STATE: the call ended, on_status follows. */
+	if (st->call != NULL && (r = gcall_recv_start(st->call)) != 0 && r != GRPCC_ERR_STATE)
+		log_debug("%s: gcall_recv_start: %s", st->ch->id, grpcc_strerror(r));
+}
+
+/* Output to write to the client; no receive until it is all written. */
+static void
+out_set(struct session *st, ProtobufCMessage *msg, const uint8_t *p, size_t len, bool err)
+{
+	workspace_count(st->ch->c, 0, len);
+	if (len == 0) {
+		grpcc_msg_free(msg);
+		recv_next(st);
+		return;
+	}
+	st->out_msg = msg;
+	st->out_p = p;
+	st->out_len = len;
+	st->out_stderr = err;
+	channel_wake(st->ch);
+}
+
+static void
+on_shell_message(struct session *st, K8shelld__ShellResponse *r)
+{
+	switch (r->response_case) {
+	case K8SHELLD__SHELL_RESPONSE__RESPONSE_DATA:
+		out_set(st, &r->base, r->data.data, r->data.len, false);
+		return;
+	case K8SHELLD__SHELL_RESPONSE__RESPONSE_TERMINATE:
+		/* The Shell stream carries no status: 0, so `ssh host` ends cleanly. */
+		st->have_exit = true;
+		st->exit_code = 0;
+		channel_wake(st->ch);
+		break;
+	case K8SHELLD__SHELL_RESPONSE__RESPONSE_START_RESPONSE:
+		log_debug("%s: shell started, pty %s", st->ch->id,
+		    r->start_response != NULL && r->start_response->pty[0] != '\0' ?
+		    r->start_response->pty : "none");
+		recv_next(st);
+		break;
+	default:
+		recv_next(st);
+		break;
+	}
+	grpcc_msg_free(&r->base);
+}
+
+static void
+on_exec_message(struct session *st, K8shelld__ExecResponse *r)
+{
+	switch (r->response_case) {
+	case K8SHELLD__EXEC_RESPONSE__RESPONSE_STDOUT:
+		out_set(st, &r->base, r->stdout.data, r->stdout.len, false);
+		return;
+	case K8SHELLD__EXEC_RESPONSE__RESPONSE_STDERR:
+		out_set(st, &r->base, r->stderr.data, r->stderr.len, true);
+		return;
+	case K8SHELLD__EXEC_RESPONSE__RESPONSE_EXIT_CODE:
+		st->have_exit = true;
+		st->exit_code = r->exit_code;
+		channel_wake(st->ch);
+		break;
+	case K8SHELLD__EXEC_RESPONSE__RESPONSE_PTY:
+		log_debug("%s: pty %s", st->call_id, r->pty);
+		recv_next(st);
+		break;
+	default:
+		recv_next(st);
+		break;
+	}
+	grpcc_msg_free(&r->base);
+}
+
+static void
+on_message(struct gcall *call, ProtobufCMessage *msg, void *arg)
+{
+	struct channel *ch = arg;
+	struct session *st = ch->state;
+
+	(void)call;
+	if (st->what == SESSION_SHELL)
+		on_shell_message(st, (K8shelld__ShellResponse *)msg);
+	else
+		on_exec_message(st, (K8shelld__ExecResponse *)msg);
+}
+
+static void
+on_send_done(struct gcall *call, int ok, void *arg)
+{
+	struct channel *ch = arg;
+
+	(void)call;
+	(void)ok;	/* !ok: the stream broke, on_status follows */
+	channel_wake(ch);
+}
+
+static void
+on_status(struct gcall *call, const struct gcall_status *gs, void *arg)
+{
+	struct channel *ch = arg;
+	struct session *st = ch->state;
+	size_t i;
+
+	(void)call;
+	st->ended = true;
+	st->status_code = gs->code;
+	snprintf(st->status_msg, sizeof(st->status_msg), "%s", gs->details);
+	for (i = 0; st->status_msg[i] != '\0'; i++)
+		if ((unsigned char)st->status_msg[i] < 0x20)
+			st->status_msg[i] = ' ';
+	log_debug("%s: %s stream ended: status %d%s%s", ch->id, st->call_id, gs->code,
+	    st->status_msg[0] != '\0' ? ": " : "", st->status_msg);
+	channel_wake(ch);
+}
+
+static const struct gcall_stream_cbs session_cbs = {
+	.on_message = on_message,
+	.on_send_done = on_send_done,
+	.on_status = on_status,
+};
+
+static int
+send_data(struct session *st, const uint8_t *p, size_t n)
+{
+	int r;
+
+	if (st->what == SESSION_SHELL) {
+		K8shelld__ShellRequest req = K8SHELLD__SHELL_REQUEST__INIT;
+
+		req.request_case = K8SHELLD__SHELL_REQUEST__REQUEST_DATA;
+		req.data.data = (uint8_t *)p;
+		req.data.len = n;
+		r = gcall_send(st->call, &req.base);
+	} else {
+		K8shelld__ExecRequest req = K8SHELLD__EXEC_REQUEST__INIT;
+
+		req.request_case = K8SHELLD__EXEC_REQUEST__REQUEST_INPUT;
+		req.input.data = (uint8_t *)p;
+		req.input.len = n;
+		r = gcall_send(st->call, &req.base);
+	}
+	if (r != 0) {
+		log_debug("%s: stdin dropped: %s", st->ch->id, grpcc_strerror(r));
+		return -1;
+	}
+	workspace_count(st->ch->c, n, 0);
+	return 0;
+}
+
+static int
+send_shell_start(struct session *st)
+{
+	K8shelld__ShellRequest req = K8SHELLD__SHELL_REQUEST__INIT;
+	K8shelld__ShellStartRequest start = K8SHELLD__SHELL_START_REQUEST__INIT;
+	char **env;
+	size_t n;
+	int r;
+
+	if (session_env_list(st, &env, &n) != 0)
+		return -1;
+	start.as_user = (char *)workspace_as_user(st->ch->c);
+	start.cmdshell = "/bin/sh";
+	start.setenvvars = env;
+	start.n_setenvvars = n;
+	start.usepty = st->pty;
+	start.width = st->cols;
+	start.height = st->rows;
+	start.show_init_script_status = 1;
+	req.request_case = K8SHELLD__SHELL_REQUEST__REQUEST_START_REQUEST;
+	req.start_request = &start;
+	r = gcall_send(st->call, &req.base);
+	session_env_free(env, n);
+	return r == 0 ? 0 : -1;
+}
+
+static int
+send_command(struct session *st)
+{
+	K8shelld__ExecRequest req = K8SHELLD__EXEC_REQUEST__INIT;
+	K8shelld__CommandDetails cd = K8SHELLD__COMMAND_DETAILS__INIT;
+	char **env = NULL;
+	size_t n = 0;
+	int r;
+
+	cd.as_user = (char *)workspace_as_user(st->ch->c);
+	cd.command = st->command;
+	if (st->what == SESSION_SFTP) {
+		/* Forced /bin/sh and no environment: no rc-file noise in the SFTP stream. */
+		cd.shell_binary = "/bin/sh";
+	} else {
+		/* Empty: k8shelld runs the user's login shell (no User.shell here). */
+		if (session_env_list(st, &env, &n) != 0)
+			return -1;
+		cd.env_vars = env;
+		cd.n_env_vars = n;
+		cd.use_pty = st->pty;
+		cd.width = st->cols;
+		cd.height = st->rows;
+	}
+	req.request_case = K8SHELLD__EXEC_REQUEST__REQUEST_COMMAND_DETAILS;
+	req.command_details = &cd;
+	r = gcall_send(st->call, &req.base);
+	session_env_free(env, n);
+	return r == 0 ? 0 : -1;
+}
+
+static int
+stream_start(struct session *st, struct gcall_chan *chan)
+{
+	struct gcall_md md;
+	int r;
+
+	if ((st->inbuf = malloc(SESSION_CHUNK)) == NULL)
+		return -1;
+	md.key = st->what == SESSION_SHELL ? "session-id" : "exec-id";
+	md.value = st->call_id;
+	r = gcall_stream(chan, st->what == SESSION_SHELL ? "/k8shelld.SshService/Shell" :
+	    "/k8shelld.SshService/Exec", st->what == SESSION_SHELL ?
+	    &k8shelld__shell_response__descriptor : &k8shelld__exec_response__descriptor,
+	    &md, 1, 0, &session_cbs, st->ch, &st->call);
+	if (r != 0) {
+		log_error("%s: cannot start the %s stream: %s", st->ch->id, what_name(st->what),
+		    grpcc_strerror(r));
+		return -1;
+	}
+	if ((st->what == SESSION_SHELL ? send_shell_start(st) : send_command(st)) != 0) {
+		log_error("%s: cannot send the %s start", st->ch->id, what_name(st->what));
+		return -1;
+	}
+	recv_next(st);
+	return 0;
+}
+
+static void
+session_ready(struct child *c, struct gcall_chan *chan, const char *error, void *arg)
+{
+	struct channel *ch = arg;
+	struct session *st = ch->state;
+
+	(void)c;
+	st->waiter = NULL;
+	if (error != NULL) {
+		session_fail(st, error);
+		return;
+	}
+	st->gch = chan;
+	if (stream_start(st, chan) != 0) {
+		session_fail(st, "internal error, retry shortly");
+		return;
+	}
+	st->phase = SESSION_RUN;
+	log_info("%s: %s started (%s)", ch->id, what_name(st->what), st->call_id);
+	if (st->agent) {
+		/* TODO(agent): agent_start(ch, st->agent_id, st->agent_sock) from
+		 * child/agent.h once it lands (UnixSocket LISTEN + auth-agent channels). */
+		log_info("%s: agent forwarding is not available yet (%s)", ch->id, st->agent_id);
+	}
+	/* stdin that arrived while waiting is in libssh: the pump takes it. */
+	channel_wake(ch);
+}
+
+int
+session_start(struct channel *ch)
+{
+	struct session *st = ch->state;
+	struct child *c = ch->c;
+	const char *type = st->what == SESSION_SFTP ? "sf" : "ex";
+
+	if (st->what == SESSION_SHELL)
+		snprintf(st->call_id, sizeof(st->call_id), "%s", ch->id);
+	else
+		snprintf(st->call_id, sizeof(st->call_id), "%s-%s%lu", type, c->connid, ++c->seq);
+	st->phase = SESSION_WAIT;
+	if (workspace_request(c, session_ready, ch, &st->waiter) != 0)
+		session_fail(st, "internal error, retry shortly");
+	/* The request is accepted either way; a failure is reported on the channel. */
+	return 0;
+}
+
+int
+session_input(struct channel *ch, const void *data, uint32_t len)
+{
+	struct session *st = ch->state;
+	size_t n;
+
+	switch (st->phase) {
+	case SESSION_DONE:
+		return (int)len;	/* nothing reads it any more */
+	case SESSION_IDLE:
+	case SESSION_WAIT:
+		st->in_buffered = len;	/* kept in libssh: its window pushes back */
+		return 0;
+	case SESSION_RUN:
+		break;
+	}
+	if (st->failing || st->ended || st->in_closed)
+		return (int)len;
+	/* Signals and resizes go first; one send in flight. */
+	if (gcall_send_busy(st->call) || st->nsig > 0 || st->resize_pending) {
+		st->in_buffered = len;
+		return 0;
+	}
+	n = len < SESSION_CHUNK ? len : SESSION_CHUNK;
+	if (send_data(st, data, n) != 0)
+		return (int)len;
+	st->in_buffered = len - n;
+	if (st->in_buffered > 0)
+		channel_wake(ch);
+	return (int)n;
+}
+
+static void
+resize_done(struct gcall *call, const struct gcall_status *gs, ProtobufCMessage *resp, void *arg)
+{
+	(void)call;
+	(void)arg;
+	if (gs->code != GRPC_STATUS_OK)
+		log_debug("ResizeTerminal failed: status %d: %s", gs->code, gs->details);
+	grpcc_msg_free(resp);
+}
+
+void
+session_resize(struct channel *ch)
+{
+	K8shelld__ResizeTerminalRequest req = K8SHELLD__RESIZE_TERMINAL_REQUEST__INIT;
+	struct session *st = ch->state;
+	struct gcall_md md;
+	int r;
+
+	/* Before the start the size goes in the start message. */
+	if (st->phase != SESSION_RUN || !st->pty || st->ended)
+		return;
+	if (st->what == SESSION_EXEC) {
+		st->resize_pending = true;
+		channel_wake(ch);
+		return;
+	}
+	if (st->what != SESSION_SHELL)
+		return;
+	md.key = "session-id";
+	md.value = st->call_id;
+	req.width = st->cols;
+	req.height = st->rows;
+	r = gcall_unary(st->gch, "/k8shelld.SshService/ResizeTerminal", &req.base,
+	    &k8shelld__resize_terminal_response__descriptor, &md, 1, 10000,
+	    resize_done, NULL, NULL);
+	if (r != 0)
+		log_debug("%s: ResizeTerminal: %s", ch->id, grpcc_strerror(r));
+}
+
+int
+session_signal(struct channel *ch, const char *name)
+{
+	struct session *st = ch->state;
+
+	/* Shells never get signals (spec/flows.md §7). */
+	if (st->what != SESSION_EXEC || st->phase != SESSION_RUN || st->ended ||
+	    name == NULL || name[0] == '\0' || st->nsig >= SESSION_SIGQ)
+		return -1;
+	if ((st->sigq[st->nsig] = strdup(name)) == NULL)
+		return -1;
+	st->nsig++;
+	log_debug("%s: signal %s", ch->id, name);
+	channel_wake(ch);
+	return 0;
+}
+
+/* SSH -> workspace: signals, resizes, then stdin, then the half-close. */
+static void
+pump_in(struct session *st)
+{
+	struct channel *ch = st->ch;
+	int k;
+
+	while (st->phase == SESSION_RUN && !st->ended && !st->in_closed &&
+	    !gcall_send_busy(st->call)) {
+		if (st->nsig > 0) {
+			K8shelld__ExecRequest req = K8SHELLD__EXEC_REQUEST__INIT;
+			char *name = st->sigq[0];
+
+			memmove(st->sigq, st->sigq + 1, (st->nsig - 1) * sizeof(st->sigq[0]));
+			st->nsig--;
+			req.request_case = K8SHELLD__EXEC_REQUEST__REQUEST_SIGNAL;
+			req.signal = name;
+			k = gcall_send(st->call, &req.base);
+			free(name);
+			if (k != 0)
+				return;
+			continue;
+		}
+		if (st->resize_pending) {
+			K8shelld__ExecRequest req = K8SHELLD__EXEC_REQUEST__INIT;
+			K8shelld__TerminalSize ts = K8SHELLD__TERMINAL_SIZE__INIT;
+
+			st->resize_pending = false;
+			ts.width = st->cols;
+			ts.height = st->rows;
+			req.request_case = K8SHELLD__EXEC_REQUEST__REQUEST_RESIZE;
+			req.resize = &ts;
+			if (gcall_send(st->call, &req.base) != 0)
+				return;
+			continue;
+		}
+		if (st->in_buffered > 0) {
+			uint32_t want = st->in_buffered < SESSION_CHUNK ?
+			    (uint32_t)st->in_buffered : SESSION_CHUNK;
+
+			/* Only what libssh holds: this read never polls. */
+			k = ssh_channel_read_nonblocking(ch->ssh, st->inbuf, want, 0);
+			if (k <= 0) {
+				st->in_buffered = 0;
+				continue;
+			}
+			st->in_buffered = (size_t)k < st->in_buffered ? st->in_buffered - (size_t)k : 0;
+			if (send_data(st, st->inbuf, (size_t)k) != 0)
+				return;
+			continue;
+		}
+		if (st->in_eof) {
+			/* Half-close; the output and the status still come. */
+			st->in_closed = true;
+			if (gcall_close_send(st->call) != 0)
+				log_debug("%s: half-close: call already ended", ch->id);
+		}
+		return;
+	}
+}
+
+/* Writes text (a one-line message) within the window; best effort. */
+static void
+write_line(struct session *st, const char *text, bool to_stderr)
+{
+	char line[sizeof(st->fail) + sizeof(SESSION_PREFIX) + 2];
+	uint32_t w = ssh_channel_window_size(st->ch->ssh);
+	int n;
+
+	/* A terminal needs \r\n; plain pipes get \n, as any command prints. */
+	n = snprintf(line, sizeof(line), SESSION_PREFIX "%s%s", text,
+	    st->pty || st->what == SESSION_SHELL ? "\r\n" : "\n");
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	if ((uint32_t)n > w)
+		n = (int)w;
+	if (n > 0 && (to_stderr ? ssh_channel_write_stderr(st->ch->ssh, line, (uint32_t)n) :
+	    ssh_channel_write(st->ch->ssh, line, (uint32_t)n)) < 0)
+		log_debug("%s: cannot write the message: %s", st->ch->id,
+		    ssh_get_error(st->ch->c->session));
+}
+
+static void
+release(struct session *st)
+{
+	workspace_waiter_cancel(st->waiter);
+	st->waiter = NULL;
+	if (st->call != NULL) {
+		gcall_free(st->call);
+		st->call = NULL;
+	}
+	out_clear(st);
+	free(st->inbuf);
+	st->inbuf = NULL;
+	while (st->nsig > 0)
+		free(st->sigq[--st->nsig]);
+}
+
+/* exit-status, EOF, close: OpenSSH's client exits with code. */
+static void
+end_channel(struct session *st, int code, const char *msg, bool to_stderr)
+{
+	struct channel *ch = st->ch;
+
+	st->phase = SESSION_DONE;
+	release(st);
+	if (msg != NULL)
+		write_line(st, msg, to_stderr);
+	if (ssh_channel_request_send_exit_status(ch->ssh, code) != SSH_OK ||
+	    ssh_channel_send_eof(ch->ssh) != SSH_OK)
+		log_debug("%s: cannot send the exit status: %s", ch->id,
+		    ssh_get_error(ch->c->session));
+	ssh_channel_close(ch->ssh);
+	channel_wake(ch);
+}
+
+/* workspace -> SSH, within the client's window. Returns true if it wrote. */
+static bool
+pump_out(struct session *st)
+{
+	struct channel *ch = st->ch;
+	bool wrote = false;
+
+	while (st->out_msg != NULL && st->phase == SESSION_RUN) {
+		uint32_t w = ssh_channel_window_size(ch->ssh), n;
+		int k;
+
+		if (w == 0)
+			break;	/* the WINDOW_ADJUST packet ends this loop turn: we run again */
+		n = st->out_len < w ? (uint32_t)st->out_len : w;
+		k = st->out_stderr ? ssh_channel_write_stderr(ch->ssh, st->out_p, n) :
+		    ssh_channel_write(ch->ssh, st->out_p, n);
+		if (k < 0) {
+			log_debug("%s: write to the client failed: %s", ch->id,
+			    ssh_get_error(ch->c->session));
+			st->phase = SESSION_DONE;
+			release(st);
+			break;
+		}
+		if (k == 0)
+			break;	/* key re-exchange in progress: next turn */
+		wrote = true;
+		st->out_p += k;
+		st->out_len -= (size_t)k;
+		if (st->out_len == 0) {
+			out_clear(st);
+			if (!st->have_exit && !st->ended)
+				recv_next(st);
+		}
+	}
+	return wrote;
+}
+
+static void
+session_end(struct session *st)
+{
+	char msg[sizeof(st->status_msg) + 64];
+	int code;
+
+	if (st->have_exit) {
+		/* Negative codes become 1 (spec). */
+		code = st->exit_code < 0 ? 1 : st->exit_code;
+		log_info("%s: %s ended, exit status %d", st->ch->id, what_name(st->what), code);
+		end_channel(st, code, NULL, false);
+		return;
+	}
+	if (st->status_code == GRPC_STATUS_OK) {
+		log_info("%s: %s ended", st->ch->id, what_name(st->what));
+		end_channel(st, 0, NULL, false);
+		return;
+	}
+	log_warn("%s: %s stream %s failed: status %d: %s", st->ch->id, what_name(st->what),
+	    st->call_id, st->status_code, st->status_msg);
+	snprintf(msg, sizeof(msg), "workspace %s failed: %s", what_name(st->what),
+	    st->status_msg[0] != '\0' ? st->status_msg : "stream error");
+	end_channel(st, 1, msg, true);
+}
+
+void
+session_run(struct channel *ch)
+{
+	struct session *st = ch->state;
+
+	if (st->phase == SESSION_DONE)
+		return;
+	if (st->failing) {
+		log_info("%s: %s: %s", ch->id, what_name(st->what), st->fail);
+		/* A shell shows it on the terminal (spec); commands on stderr. */
+		end_channel(st, 1, st->fail, st->what != SESSION_SHELL);
+		return;
+	}
+	if (st->phase != SESSION_RUN)
+		return;
+	pump_in(st);
+	/* A nested poll inside a write may have taken a WINDOW_ADJUST or a
+	 * completion without waking us: look again next turn. */
+	if (pump_out(st))
+		channel_wake(ch);
+	if (st->phase == SESSION_RUN && st->out_msg == NULL && (st->have_exit || st->ended))
+		session_end(st);
+}
+
+void
+session_stop(struct channel *ch)
+{
+	struct session *st = ch->state;
+
+	/* The client closed the channel or left: the workspace ends the process. */
+	if (st->call != NULL && st->phase == SESSION_RUN)
+		log_debug("%s: closing: cancelling %s", ch->id, st->call_id);
+	release(st);
+	st->phase = SESSION_DONE;
+}
