@@ -8,6 +8,7 @@
 
 #include <grpc/status.h>
 
+#include "child/agent.h"
 #include "child/session.h"
 #include "child/workspace.h"
 #include "daemon/config.h"
@@ -316,11 +317,9 @@ session_ready(struct child *c, struct gcall_chan *chan, const char *error, void 
 	}
 	st->phase = SESSION_RUN;
 	log_info("%s: %s started (%s)", ch->id, what_name(st->what), st->call_id);
-	if (st->agent) {
-		/* TODO(agent): agent_start(ch, st->agent_id, st->agent_sock) from
-		 * child/agent.h once it lands (UnixSocket LISTEN + auth-agent channels). */
-		log_info("%s: agent forwarding is not available yet (%s)", ch->id, st->agent_id);
-	}
+	/* For exec too: `ssh -A host ssh-add -l` must see the agent. */
+	if (st->agent && agent_start(ch, st->agent_id, st->agent_sock) != 0)
+		log_warn("%s: agent forwarding not started (%s)", ch->id, st->agent_id);
 	/* stdin that arrived while waiting is in libssh: the pump takes it. */
 	channel_wake(ch);
 }
@@ -518,6 +517,8 @@ write_line(struct session *st, const char *text, bool to_stderr)
 static void
 release(struct session *st)
 {
+	if (st->agent)
+		agent_stop(st->ch);
 	workspace_waiter_cancel(st->waiter);
 	st->waiter = NULL;
 	if (st->call != NULL) {
