@@ -2,11 +2,13 @@
  * in a multi-threaded process, so it makes async-signal-safe calls only. */
 #include "autoconf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pty.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -27,6 +29,7 @@ struct wsd_proc {
 	pid_t pid;		/* also the process group id (the child calls setsid) */
 	int exited;
 	int released;
+	int session_sweep;	/* a pty: job-control groups may hang off the session */
 	struct wsd_timer kill_timer;
 	wsd_proc_exit_cb cb;
 	void *arg;
@@ -144,14 +147,61 @@ proc_group_alive(const struct wsd_proc *proc)
 	return kill(-proc->pid, 0) == 0 || errno == EPERM;
 }
 
+/* Signals every process of the session proc leads (sig 0: just counts them).
+ * An interactive shell puts its jobs in process groups of their own; only the
+ * session still ties them to us. */
+static int
+proc_session_signal(const struct wsd_proc *proc, int sig)
+{
+	char path[64], buf[512], *p;
+	struct dirent *de;
+	int n = 0, fd, sid;
+	ssize_t len;
+	pid_t pid;
+	DIR *d;
+
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if ((pid = (pid_t)atoi(de->d_name)) <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		/* pid (comm) state ppid pgrp session ...; comm may hold spaces and ')'. */
+		if ((p = strrchr(buf, ')')) == NULL ||
+		    sscanf(p + 1, " %*c %*d %*d %d", &sid) != 1 || sid != (int)proc->pid)
+			continue;
+		if (sig == 0 || kill(pid, sig) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Anything of ours still running: the process group, or with a pty the session. */
+static int
+proc_alive(const struct wsd_proc *proc)
+{
+	return !proc->exited || proc_group_alive(proc) ||
+	    (proc->session_sweep && proc_session_signal(proc, 0) > 0);
+}
+
 static void
 proc_kill_timer(struct wsd_timer *t)
 {
 	struct wsd_proc *proc = wsd_container_of(t, struct wsd_proc, kill_timer);
 
-	if (!proc->exited || proc_group_alive(proc)) {
+	if (proc_alive(proc)) {
 		log_debug("process group %d still alive: SIGKILL", (int)proc->pid);
 		wsd_proc_signal(proc, SIGKILL);
+		if (proc->session_sweep)
+			proc_session_signal(proc, SIGKILL);
 	}
 	if (proc->exited)
 		proc_unlink_free(proc);
@@ -166,7 +216,7 @@ wsd_proc_release(struct wsd_proc *proc)
 	proc->released = 1;
 	proc->cb = NULL;
 	proc->arg = NULL;
-	if (proc->exited && !proc_group_alive(proc)) {
+	if (!proc_alive(proc)) {
 		proc_unlink_free(proc);
 		return;
 	}
@@ -354,6 +404,7 @@ wsd_proc_spawn(struct wsd_procs *procs, const struct wsd_spawn *sp, struct wsd_s
 	proc->pid = pid;
 	proc->cb = cb;
 	proc->arg = arg;
+	proc->session_sweep = sp->use_pty;
 	wsd_timer_init(&proc->kill_timer, proc_kill_timer);
 	proc->next = procs->head;
 	if (procs->head != NULL)

@@ -42,7 +42,8 @@ pid_t wsd_proc_pid(const struct wsd_proc *proc);
 /* Signals the whole process group. */
 int wsd_proc_signal(struct wsd_proc *proc, int sig);
 /* The owner is done: no more callbacks; SIGHUP the group now, SIGKILL it after
- * WSD_KILL_GRACE_MS if anything is left, reap it, free it. */
+ * WSD_KILL_GRACE_MS if anything is left (with a pty: anything left in the
+ * session, e.g. a shell's jobs), reap it, free it. */
 void wsd_proc_release(struct wsd_proc *proc);
 
 int wsd_procs_new(struct wsd_loop *loop, struct wsd_procs **procsp);

@@ -78,7 +78,7 @@ run_case() {
 start_wsd main
 MAIN_PID=$WSD_PID
 for c in handshake exec-basic exec-env exec-exitcodes exec-ids exec-stdin exec-signal \
-    exec-pty exec-drain exec-cancel exec-user shell-pty shell-pipe shell-resize \
+    exec-pty exec-drain exec-cancel exec-user shell-pty shell-pipe shell-resize shell-cancel \
     portforward unix-dial unix-listen; do
 	run_case $c
 done

@@ -719,6 +719,34 @@ t_shell_pipe(void)
 	return 0;
 }
 
+/* Cancel mid-shell: a job in its own process group that ignores SIGHUP is gone too. */
+static int
+t_shell_cancel(void)
+{
+	struct wsdt_call *c = shell_start("sh-t-1-cxl", 1, "xterm");
+	struct shell_result r;
+	const char *p;
+	int job = 0;
+	uint64_t end;
+
+	memset(&r, 0, sizeof(r));
+	shell_send(c, "(trap '' HUP; exec sleep 300) & echo \"JOB=$!=\"\n");
+	CHECK(shell_collect(c, &r, "=\r\n", 15000) == 0, "no job pid: \"%s\"", buf_str(&r.out));
+	p = strstr(buf_str(&r.out), "JOB=");
+	while (p != NULL && p[4] == '$')
+		p = strstr(p + 4, "JOB=");	/* skip the echoed command line */
+	CHECK(p != NULL && (job = atoi(p + 4)) > 1, "job pid in \"%s\"", buf_str(&r.out));
+	CHECK(kill(job, 0) == 0, "job %d not running", job);
+	wsdt_cancel(c);
+	wsdt_call_free(c);
+	end = now_ms() + 5000;
+	while (kill(job, 0) == 0 && now_ms() < end)
+		usleep(50000);
+	CHECK(kill(job, 0) < 0 && errno == ESRCH, "job %d survived the shell", job);
+	free(r.out.p);
+	return 0;
+}
+
 static int
 resize(const char *id, unsigned int w, unsigned int h)
 {
@@ -1156,6 +1184,7 @@ static const struct {
 	{ "shell-pty", t_shell_pty },
 	{ "shell-pipe", t_shell_pipe },
 	{ "shell-resize", t_shell_resize },
+	{ "shell-cancel", t_shell_cancel },
 	{ "portforward", t_portfwd },
 	{ "unix-dial", t_unix_dial },
 	{ "unix-listen", t_unix_listen },
