@@ -14,6 +14,8 @@
 /* One entry per supported channel type; new kinds are added here. */
 static const struct channel_kind *const channel_kinds[] = {
 	&channel_kind_session,
+	&channel_kind_tcpip,
+	&channel_kind_streamlocal,
 };
 
 static const struct channel_kind *

@@ -51,5 +51,7 @@ void channel_set_id(struct channel *ch, const char *type);
 void channel_wake(struct channel *ch);
 
 extern const struct channel_kind channel_kind_session;
+extern const struct channel_kind channel_kind_tcpip;
+extern const struct channel_kind channel_kind_streamlocal;
 
 #endif

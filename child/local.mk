@@ -8,5 +8,7 @@ libchild_a_SOURCES = child/child.c child/child.h \
 	child/auth.c child/auth.h child/auth-static.c \
 	child/channel.c child/channel.h child/channel-session.c \
 	child/session.h child/session-run.c \
-	child/workspace.c child/workspace.h
+	child/workspace.c child/workspace.h \
+	child/pump.c child/pump.h child/channel-tcpip.c child/channel-streamlocal.c \
+	child/agent.c child/agent.h
 libchild_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)

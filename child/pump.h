@@ -1,0 +1,69 @@
+/* The byte path of a forwarding channel (direct-tcpip, direct-streamlocal, agent):
+ * one SSH channel <-> one k8shelld bidi stream of raw data, back-pressure both ways. */
+#ifndef CHILD_PUMP_H
+#define CHILD_PUMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "child/channel.h"
+#include "proto/grpc-call.h"
+
+/*
+ * SSH -> workspace: one gRPC send in flight. While it is, the channel's data
+ * callback leaves the bytes to libssh (which then stops widening the client's
+ * window); when the send completes, the run hook takes all that libssh holds
+ * (libssh bounds it to about 2 MB) and sends it in PUMP_CHUNK messages.
+ * Workspace -> SSH: messages are written only within the client's window; one
+ * receive is in flight while a message is written, none while a second one
+ * waits, so at most two messages are held.
+ *
+ * End: the client's EOF half-closes the stream after the last bytes went out;
+ * the stream's end (the workspace closed, or an error) is followed by EOF and
+ * CLOSE on the channel once the received bytes are written. A channel the
+ * client closes is freed by channel.c, and pump_free() cancels the stream.
+ */
+#define PUMP_CHUNK	(128 * 1024)
+
+/* What differs between the streams: the method, the id's metadata key, the
+ * first message and how data is wrapped. */
+struct pump_proto {
+	const char *method;		/* "/k8shelld.SshService/PortForward" */
+	const ProtobufCMessageDescriptor *resp;
+	const char *id_key;		/* metadata key for ch->id: "portforward-id" */
+	/* The stream's first message, from pump_new()'s target and num. */
+	int (*send_start)(struct gcall *call, const char *target, uint32_t num);
+	/* One data message holding len bytes (borrowed). */
+	int (*send_data)(struct gcall *call, const uint8_t *data, size_t len);
+	/* The bytes a response carries (borrowed from msg). */
+	void (*recv_data)(const ProtobufCMessage *msg, const uint8_t **data, size_t *len);
+};
+
+/* PortForward (target = host, num = port) and UnixSocket (target = socket
+ * path, num = K8SHELLD__UNIX_SOCKET_MODE__*). */
+extern const struct pump_proto pump_portforward;
+extern const struct pump_proto pump_unixsocket;
+
+struct pump;
+
+/* A pump for ch, stored as ch->state; it fills ch->cb with the data and EOF
+ * callbacks (call before channel_accept). target (copied) and num go into the
+ * first message. Returns 0 or -1 (out of memory). */
+int pump_new(struct channel *ch, const struct pump_proto *proto, const char *target,
+    uint32_t num);
+/* The kind's own state (borrowed; the kind frees it before pump_free). */
+void pump_set_data(struct channel *ch, void *data);
+void *pump_data(const struct channel *ch);
+/* Asks for the workspace and starts the stream. Returns 0 or -1 (out of memory). */
+int pump_start(struct channel *ch);
+/* The SSH channel is open (server-opened channels: once the client confirmed;
+ * channel_accept'ed ones: at once). Until then only the first message goes out. */
+void pump_ssh_open(struct channel *ch);
+/* From the kind's run hook: moves what can move, closes the channel at the end. */
+void pump_run(struct channel *ch);
+/* Ends the stream now (cancel) and closes the SSH channel if it is open. */
+void pump_stop(struct channel *ch);
+/* From the kind's free hook: cancels what still runs and releases ch->state. */
+void pump_free(struct channel *ch);
+
+#endif
