@@ -5,3 +5,4 @@ include $(srcdir)/regress/unit/privsep.mk
 include $(srcdir)/regress/unit/child.mk
 include $(srcdir)/regress/unit/daemon.mk
 include $(srcdir)/regress/scenarios.mk
+include $(srcdir)/regress/ws.mk

@@ -1,0 +1,88 @@
+#	regress/ws-forward.sh: direct-tcpip through the workspace: ssh -L to a loopback
+#	HTTP server, ssh -W as a ProxyCommand (VS Code's way in), and ssh -D (SOCKS).
+
+tid="ws-forward: -L to an HTTP server, -W as ProxyCommand, -D with curl --socks5-hostname"
+. "$(dirname "$0")/test-exec.sh"
+. "$(dirname "$0")/ws-lib.sh"
+
+require_cmd curl python3
+ws_setup
+
+# The HTTP server in the "workspace" (this machine), serving one known file.
+mkdir -p "$SCRATCH/www"
+head -c 3000000 /dev/urandom >"$SCRATCH/www/blob.bin"
+want=$(sha256_of "$SCRATCH/www/blob.bin")
+echo "hello-$$" >"$SCRATCH/www/hello.txt"
+HTTP_PORT=$(free_port)
+python3 -m http.server --bind "$LOOPBACK" --directory "$SCRATCH/www" "$HTTP_PORT" \
+    >"$SCRATCH/http.log" 2>&1 &
+track_pid $!
+wait_for 10 port_listening "$HTTP_PORT" || fatal "the HTTP server did not listen on $HTTP_PORT"
+
+# fwd_open NAME SSH-ARGS...: ssh -N with forwards; waits for its local port.
+fwd_open() {
+	_fo_n=$1
+	_fo_p=$2
+	shift 2
+	ssh_cmd -L DEBUG1 alice -N -o ExitOnForwardFailure=yes "$@" </dev/null \
+	    >"$SCRATCH/fwd.$_fo_n.out" 2>"$SCRATCH/fwd.$_fo_n.log" &
+	eval "fwd_$_fo_n=\$!"
+	track_pid $!
+	wait_for 15 port_listening "$_fo_p" ||
+		fatal "$_fo_n: local port $_fo_p not listening: $(grep -v '^debug' "$SCRATCH/fwd.$_fo_n.log" | tail -n 3)"
+}
+
+# -L: curl through the forward; the body must be the file, byte for byte.
+LPORT=$(free_port)
+fwd_open L "$LPORT" -L "$LPORT:$LOOPBACK:$HTTP_PORT"
+got=$(curl -sS --max-time 20 "http://$LOOPBACK:$LPORT/hello.txt" 2>"$SCRATCH/curl.err")
+expect_eq "-L: hello.txt" "$got" "hello-$$"
+curl -sS --max-time 30 -o "$SCRATCH/blob.L" "http://$LOOPBACK:$LPORT/blob.bin" 2>"$SCRATCH/curl.err" ||
+	fail "-L: curl blob.bin failed: $(cat "$SCRATCH/curl.err")"
+expect_eq "-L: sha256 of blob.bin" "$(sha256_of "$SCRATCH/blob.L" 2>/dev/null)" "$want"
+# Several at once over the same connection.
+for i in 1 2 3 4 5; do
+	curl -sS --max-time 30 -o "$SCRATCH/par.$i" "http://$LOOPBACK:$LPORT/blob.bin" 2>/dev/null &
+	eval "par_$i=\$!"
+done
+for i in 1 2 3 4 5; do
+	eval "wait \$par_$i" || fail "-L: parallel fetch $i failed"
+	expect_eq "-L: parallel fetch $i sha256" "$(sha256_of "$SCRATCH/par.$i" 2>/dev/null)" "$want"
+done
+# A destination nobody listens on: the channel ends, curl gets no response.
+DEAD_PORT=$(free_port)
+LPORT2=$(free_port)
+kill "$fwd_L" 2>/dev/null
+fwd_open L2 "$LPORT2" -L "$LPORT2:$LOOPBACK:$DEAD_PORT"
+curl -sS --max-time 10 "http://$LOOPBACK:$LPORT2/" >"$SCRATCH/dead.out" 2>"$SCRATCH/curl.err"
+rc=$?
+[ "$rc" = 52 ] || [ "$rc" = 56 ] ||
+	fail "-L to a closed port: curl exit $rc, expected 52 or 56 (empty reply / connection reset): $(cat "$SCRATCH/curl.err")"
+pid_alive "$fwd_L2" || fail "-L to a closed port: the ssh client exited"
+kill "$fwd_L2" 2>/dev/null
+
+# -W as a ProxyCommand: an HTTP request over stdio, then a second SSH login
+# tunnelled through the workspace back to the proxy itself.
+printf 'GET /hello.txt HTTP/1.0\r\nHost: x\r\n\r\n' >"$SCRATCH/req.txt"
+ws_run "$SCRATCH/req.txt" alice -W "$LOOPBACK:$HTTP_PORT"
+expect_rc "-W HTTP request" 0
+head -n 1 "$SCRATCH/ssh.out" | grep -q "^HTTP/1.0 200" ||
+	fail "-W: no 'HTTP/1.0 200' status line: $(head -n 1 "$SCRATCH/ssh.out")"
+expect_eq "-W: body" "$(tail -n 1 "$SCRATCH/ssh.out")" "hello-$$"
+
+ws_ssh_script "$SCRATCH/ssh-w.sh"
+ssh_try alice -o ProxyCommand="$SCRATCH/ssh-w.sh -W $LOOPBACK:$PROXY_PORT" 'echo via-jump'
+expect_rc "ProxyCommand ssh -W" 0
+expect_file "ProxyCommand ssh -W" "$SCRATCH/ssh.out" "via-jump"
+
+# -D: SOCKS5 with the name resolved on the far side (localhost).
+DPORT=$(free_port)
+fwd_open D "$DPORT" -D "$LOOPBACK:$DPORT"
+got=$(curl -sS --max-time 20 --socks5-hostname "$LOOPBACK:$DPORT" \
+    "http://localhost:$HTTP_PORT/hello.txt" 2>"$SCRATCH/curl.err")
+expect_eq "-D: hello.txt via socks5-hostname" "$got" "hello-$$"
+curl -sS --max-time 30 --socks5-hostname "$LOOPBACK:$DPORT" -o "$SCRATCH/blob.D" \
+    "http://$LOOPBACK:$HTTP_PORT/blob.bin" 2>"$SCRATCH/curl.err" ||
+	fail "-D: curl blob.bin failed: $(cat "$SCRATCH/curl.err")"
+expect_eq "-D: sha256 of blob.bin" "$(sha256_of "$SCRATCH/blob.D" 2>/dev/null)" "$want"
+kill "$fwd_D" 2>/dev/null

@@ -1,0 +1,52 @@
+#	regress/ws-transfer.sh: bulk exec transfers: 64 MiB each way (sha256 match)
+#	and 1 GiB each way through one connection with the child's peak RSS bounded.
+
+tid="ws-transfer: 64 MiB each way with sha256, 1 GiB each way with bounded child RSS"
+. "$(dirname "$0")/test-exec.sh"
+. "$(dirname "$0")/ws-lib.sh"
+
+# Peak resident set (VmHWM) allowed for the connection's --child, in KiB.
+RSS_LIMIT_KIB=${RSS_LIMIT_KIB:-65536}
+SSH_TIMEOUT=300
+ws_setup
+
+head -c 67108864 /dev/urandom >"$SCRATCH/src.bin" || fatal "cannot make the 64 MiB file"
+want=$(sha256_of "$SCRATCH/src.bin")
+
+ws_run "$SCRATCH/src.bin" alice "cat >'$SCRATCH/up.bin'"
+expect_rc "64 MiB upload" 0
+expect_eq "64 MiB upload: sha256 of the written file" "$(sha256_of "$SCRATCH/up.bin")" "$want"
+rm -f "$SCRATCH/up.bin"
+
+ssh_try alice "cat '$SCRATCH/src.bin'"
+expect_rc "64 MiB download" 0
+expect_eq "64 MiB download: sha256" "$(sha256_of "$SCRATCH/ssh.out")" "$want"
+rm -f "$SCRATCH/ssh.out" "$SCRATCH/src.bin"
+
+# 1 GiB each way over one connection, so one child serves both; its VmHWM is
+# read while the connection is still open.
+session_open big alice
+child=$(the_child) || fatal "no child for the session"
+before=$(proc_status "$child" VmHWM)
+
+mkfifo "$SCRATCH/zero.fifo" || fatal "mkfifo"
+head -c 1073741824 /dev/zero >"$SCRATCH/zero.fifo" &
+track_pid $!
+mux_run big "$SCRATCH/zero.fifo" 'wc -c'
+expect_rc "1 GiB upload" 0
+expect_file "1 GiB upload: bytes the command read" "$SCRATCH/ssh.out" "1073741824"
+
+timeout "$SSH_TIMEOUT" "$SSH" -F /dev/null -o ControlMaster=no -o ControlPath="$SCRATCH/ctl.big" \
+    -o BatchMode=yes -o LogLevel=ERROR "$HOSTKEY_ALIAS" 'head -c 1073741824 /dev/zero' \
+    </dev/null 2>"$SCRATCH/ssh.err" | wc -c >"$SCRATCH/ssh.out"
+expect_file "1 GiB download: bytes received" "$SCRATCH/ssh.out" "1073741824"
+
+pid_alive "$child" || fatal "the child $child ended during the transfers"
+after=$(proc_status "$child" VmHWM)
+verbose "child $child VmHWM: $before before, $after after 2 GiB"
+if built_with_asan; then
+	verbose "AddressSanitizer build: the ${RSS_LIMIT_KIB} KiB peak RSS bound is not checked"
+elif [ "$(kib_of "$after")" -ge "$RSS_LIMIT_KIB" ]; then
+	fail "child peak RSS (VmHWM) $after after 1 GiB each way, limit $RSS_LIMIT_KIB kB (before: $before)"
+fi
+session_close big

@@ -1,0 +1,35 @@
+# regress/ws.mk: the workspace-channel scenarios (issue 3): the real OpenSSH
+# client through ssh-proxy to ./workspaced, their helpers and the benchmark.
+
+# A scenario joins TESTS once it passes against the real channels; until
+# then it is only distributed (run it by hand: sh regress/ws-NAME.sh).
+WS_SCENARIOS =
+#WS_SCENARIOS += regress/ws-exitstatus.sh
+
+WS_ALL_SCENARIOS = \
+	regress/ws-exitstatus.sh \
+	regress/ws-stderr.sh \
+	regress/ws-stdin.sh \
+	regress/ws-envpass.sh \
+	regress/ws-transfer.sh \
+	regress/ws-sftp.sh \
+	regress/ws-scp.sh \
+	regress/ws-pty.sh \
+	regress/ws-forward.sh \
+	regress/ws-streamlocal.sh \
+	regress/ws-agent.sh \
+	regress/ws-signal.sh \
+	regress/ws-cleanup.sh \
+	regress/ws-keepalive.sh \
+	regress/ws-refused.sh \
+	regress/ws-nobackend.sh
+
+TESTS += $(WS_SCENARIOS)
+dist_noinst_SCRIPTS += $(WS_ALL_SCENARIOS) regress/ws-lib.sh
+
+# ws-sigclient: a libssh client that sends the `signal` channel request,
+# which OpenSSH's ssh cannot send (ws-signal.sh).
+check_PROGRAMS += regress/ws-sigclient
+regress_ws_sigclient_SOURCES = regress/ws-sigclient.c
+regress_ws_sigclient_CFLAGS = $(AM_CFLAGS) $(LIBSSH_CFLAGS)
+regress_ws_sigclient_LDADD = $(LIBSSH_LIBS)
