@@ -42,6 +42,7 @@ struct pp_frame {
 	int want_key;		/* mapping: the next scalar is a key */
 	char *key;		/* mapping: key of the value being read */
 	size_t index;		/* sequence: index of the entry being read */
+	long indent;		/* block collection: its column; flow: -1 */
 };
 
 struct prepass {
@@ -260,7 +261,7 @@ pp_fail(struct prepass *pp, const yaml_mark_t *m, const char *fmt, ...)
 }
 
 static int
-pp_push(struct prepass *pp, int is_map)
+pp_push(struct prepass *pp, int is_map, long indent)
 {
 	if (pp->depth == pp->cap) {
 		size_t cap = pp->cap ? pp->cap * 2 : 16;
@@ -271,25 +272,29 @@ pp_push(struct prepass *pp, int is_map)
 		pp->stack = s;
 		pp->cap = cap;
 	}
-	pp->stack[pp->depth++] = (struct pp_frame){ .is_map = is_map, .want_key = 1 };
+	pp->stack[pp->depth++] = (struct pp_frame){ .is_map = is_map, .want_key = 1, .indent = indent };
 	return 0;
 }
 
-/* A value of the innermost collection is complete: move to the next slot. */
+/* A node of the innermost collection is complete: a key makes way for its
+ * value, a value for the next key or entry. */
 static void
-pp_next_slot(struct prepass *pp)
+pp_node_done(struct prepass *pp)
 {
 	struct pp_frame *f;
 
 	if (pp->depth == 0)
 		return;
 	f = &pp->stack[pp->depth - 1];
-	if (f->is_map) {
+	if (!f->is_map)
+		f->index++;
+	else if (f->want_key)
+		f->want_key = 0;
+	else {
 		free(f->key);
 		f->key = NULL;
 		f->want_key = 1;
-	} else
-		f->index++;
+	}
 }
 
 static int
@@ -445,6 +450,36 @@ pp_check_tag(struct prepass *pp, const yaml_event_t *ev, const yaml_char_t *tag,
 	return -1;
 }
 
+/* A plain scalar swallows the blank lines after it, tabs included; once it
+ * is quoted, libyaml reads them as indentation, where a tab is an error. Up
+ * to the next token they are only separation, so tabs become spaces. */
+static int
+pp_copy_blanks(struct prepass *pp)
+{
+	size_t i = pp->copied;
+
+	while (i < pp->srclen) {
+		const unsigned char *c = (const unsigned char *)pp->src + i;
+		size_t n = pp->srclen - i;
+
+		if (*c == ' ' || *c == '\t' || *c == '\r' || *c == '\n') {
+			if (sbuf_putc(&pp->out, *c == '\t' ? ' ' : (char)*c) != 0)
+				return -1;
+			i++;
+		} else if ((n >= 2 && c[0] == 0xc2 && c[1] == 0x85) ||
+		    (n >= 3 && c[0] == 0xe2 && c[1] == 0x80 && (c[2] == 0xa8 || c[2] == 0xa9))) {
+			size_t l = c[0] == 0xc2 ? 2 : 3;
+
+			if (sbuf_put(&pp->out, c, l) != 0)
+				return -1;
+			i += l;
+		} else
+			break;
+	}
+	pp->copied = i;
+	return 0;
+}
+
 /* Substitutes one value scalar in place: [&anchor ]"value" then as many line
  * breaks (and spaces) as the original spanned, so later text keeps its place. */
 static int
@@ -467,22 +502,41 @@ pp_scalar(struct prepass *pp, const yaml_event_t *ev)
 	start = pp_offset(pp, ev->start_mark.index);
 	if (start < pp->copied || sbuf_put(&pp->out, pp->src + pp->copied, start - pp->copied) != 0)
 		goto oom;
+	/* A block scalar may sit at its parent's indentation; a quoted one
+	 * there would read as a key, so it moves right. */
+	if (pp->depth > 0)
+		for (long c = (long)ev->start_mark.column; c <= pp->stack[pp->depth - 1].indent; c++)
+			if (sbuf_putc(&pp->out, ' ') != 0)
+				goto oom;
 	if (ev->data.scalar.anchor != NULL && (sbuf_putc(&pp->out, '&') != 0 ||
 	    sbuf_put(&pp->out, ev->data.scalar.anchor, strlen((char *)ev->data.scalar.anchor)) != 0 ||
 	    sbuf_putc(&pp->out, ' ') != 0))
 		goto oom;
 	if (put_quoted(&pp->out, val.p ? val.p : "", val.len) != 0)
 		goto oom;
-	if (ev->end_mark.line > ev->start_mark.line) {
+	if (ev->end_mark.line > ev->start_mark.line && ev->end_mark.column == 0) {
+		/* A block scalar: what follows starts a line, as before. */
 		for (size_t i = ev->start_mark.line; i < ev->end_mark.line; i++)
 			if (sbuf_putc(&pp->out, '\n') != 0)
 				goto oom;
-		for (size_t i = 0; i < ev->end_mark.column; i++)
+	} else if (ev->end_mark.line > ev->start_mark.line) {
+		/* Text may follow on the last line (a tab, a comment, a flow
+		 * indicator): stretch the quoted scalar over the same lines with
+		 * escaped line breaks, closing it where the original ended. */
+		pp->out.len--;
+		for (size_t i = ev->start_mark.line; i < ev->end_mark.line; i++)
+			if (sbuf_put(&pp->out, "\\\n", 2) != 0)
+				goto oom;
+		for (size_t i = 1; i < ev->end_mark.column; i++)
 			if (sbuf_putc(&pp->out, ' ') != 0)
 				goto oom;
+		if (sbuf_putc(&pp->out, '"') != 0)
+			goto oom;
 	}
 	end = pp_offset(pp, ev->end_mark.index);
 	pp->copied = end;
+	if (pp_copy_blanks(pp) != 0)
+		goto oom;
 	rc = 0;
 	goto out;
 oom:
@@ -501,7 +555,11 @@ pp_event(struct prepass *pp, const yaml_event_t *ev)
 		if (pp_check_tag(pp, ev, ev->type == YAML_MAPPING_START_EVENT ?
 		    ev->data.mapping_start.tag : ev->data.sequence_start.tag, 0) != 0)
 			return -1;
-		if (pp_push(pp, ev->type == YAML_MAPPING_START_EVENT) != 0) {
+		if (pp_push(pp, ev->type == YAML_MAPPING_START_EVENT,
+		    (ev->type == YAML_MAPPING_START_EVENT ?
+		    ev->data.mapping_start.style == YAML_BLOCK_MAPPING_STYLE :
+		    ev->data.sequence_start.style == YAML_BLOCK_SEQUENCE_STYLE) ?
+		    (long)ev->start_mark.column : -1) != 0) {
 			pp_fail(pp, &ev->start_mark, "out of memory");
 			return -1;
 		}
@@ -512,13 +570,10 @@ pp_event(struct prepass *pp, const yaml_event_t *ev)
 			free(pp->stack[pp->depth - 1].key);
 			pp->depth--;
 		}
-		pp_next_slot(pp);
+		pp_node_done(pp);
 		return 0;
 	case YAML_ALIAS_EVENT:
-		if (pp_in_key(pp))
-			pp->stack[pp->depth - 1].want_key = 0;
-		else
-			pp_next_slot(pp);
+		pp_node_done(pp);
 		return 0;
 	case YAML_SCALAR_EVENT:
 		if (pp_in_key(pp)) {
@@ -530,12 +585,9 @@ pp_event(struct prepass *pp, const yaml_event_t *ev)
 				pp_fail(pp, &ev->start_mark, "out of memory");
 				return -1;
 			}
-			f->want_key = 0;
-			return 0;
-		}
-		if (pp_scalar(pp, ev) != 0)
+		} else if (pp_scalar(pp, ev) != 0)
 			return -1;
-		pp_next_slot(pp);
+		pp_node_done(pp);
 		return 0;
 	default:
 		return 0;

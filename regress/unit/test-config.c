@@ -456,6 +456,40 @@ test_env_and_file(void **state)
 	config_free(c);
 }
 
+/* Shapes found by fuzzing the pre-pass: a tab on the blank line after a plain
+ * scalar, a block scalar at its parent's indentation, a multi-line quoted
+ * scalar with text after it, a complex key. */
+static void
+test_prepass_shapes(void **state)
+{
+	char path[] = "/tmp/test-config-XXXXXX";
+	struct config_error err;
+	struct config *c;
+
+	(void)state;
+	setenv("TEST_K", "V", 1);
+	c = load_ok(CONFIG_TESTDIR "/shapes.yaml");
+	assert_string_equal(c->server.server_key, "V");
+	assert_string_equal(c->server.sftp_binary, "/xV\n");
+	assert_string_equal(c->server.publish_failures.subject, "a Vb");
+	assert_true(c->server.publish_failures.enabled);
+	assert_true(c->server.forking);
+	config_free(c);
+	/* the column after the multi-line value is the source's */
+	expect_load_error("shapes-bad.yaml", "server.publishSshFailures.enabled", 10, 28,
+	    "expected a boolean (true/false), got \"maybe\"");
+
+	write_tmp(path, "? {a: 1}\n: ${TEST_K}\n");
+	c = NULL;
+	assert_int_equal(config_load(path, &c, &err), -1);
+	assert_null(c);
+	assert_string_equal(err.key, "");
+	assert_int_equal(err.line, 1);
+	assert_int_equal(err.column, 3);
+	assert_non_null(strstr(err.message, ":1:3: mapping keys must be strings"));
+	unlink(path);
+}
+
 static void
 test_crlf(void **state)
 {
@@ -709,6 +743,7 @@ main(void)
 		cmocka_unit_test(test_listen_address),
 		cmocka_unit_test(test_max_startups),
 		cmocka_unit_test(test_env_and_file),
+		cmocka_unit_test(test_prepass_shapes),
 		cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_error_unknown_key),
 		cmocka_unit_test(test_error_wrong_type),
