@@ -119,6 +119,7 @@ call_broken(struct wsd_call *call)
 	if (call->broken)
 		return;
 	call->broken = 1;
+	wsd_server_drop_ids(call->srv, call);
 	if (!call->finishing && call->ops != NULL && call->ops->cancelled != NULL)
 		call->ops->cancelled(call);
 }
@@ -413,6 +414,7 @@ wsd_call_finish(struct wsd_call *call, grpc_status_code code, const char *detail
 	if (call->finishing)
 		return;
 	call->finishing = 1;
+	wsd_server_drop_ids(call->srv, call);
 	call->fin_code = code;
 	call->fin_details = details != NULL ? strdup(details) : NULL;
 	if (code != GRPC_STATUS_OK)

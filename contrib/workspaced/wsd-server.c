@@ -132,7 +132,7 @@ wsd_server_find_id(struct wsd_server *srv, const char *kind, const char *id)
 }
 
 void
-wsd_server_call_gone(struct wsd_server *srv, struct wsd_call *call)
+wsd_server_drop_ids(struct wsd_server *srv, struct wsd_call *call)
 {
 	struct wsd_claim **cp = &srv->claims, *c;
 
@@ -145,6 +145,12 @@ wsd_server_call_gone(struct wsd_server *srv, struct wsd_call *call)
 		} else
 			cp = &c->next;
 	}
+}
+
+void
+wsd_server_call_gone(struct wsd_server *srv, struct wsd_call *call)
+{
+	wsd_server_drop_ids(srv, call);
 	srv->ncalls--;
 }
 

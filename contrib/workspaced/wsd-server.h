@@ -29,7 +29,9 @@ const char *wsd_server_default_user(const struct wsd_server *srv);
 int wsd_server_claim_id(struct wsd_server *srv, struct wsd_call *call, const char *kind,
     const char *id);
 struct wsd_call *wsd_server_find_id(struct wsd_server *srv, const char *kind, const char *id);
-/* The call is gone: drops its ID and its accounting. */
+/* The call ended (status sent or cancelled): its IDs are free for new calls. */
+void wsd_server_drop_ids(struct wsd_server *srv, struct wsd_call *call);
+/* The call is gone: drops its IDs and its accounting. */
 void wsd_server_call_gone(struct wsd_server *srv, struct wsd_call *call);
 
 #endif

@@ -3,6 +3,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,34 +82,61 @@ unixsock_clear(const char *path)
 	return unlink(path) < 0 ? -errno : 0;
 }
 
+/* The socket is bound under a temporary name, made ready (listening, owned by the
+ * user, 0700 from the start) and only then renamed into place: a client that sees
+ * the path can connect. */
+static int
+unixsock_make(struct wsd_call *call, const char *path, int *fdp)
+{
+	struct sockaddr_un sun;
+	char tmp[sizeof(sun.sun_path)];
+	mode_t mask;
+	int fd, r = 0, n;
+
+	*fdp = -1;
+	n = snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	if ((r = unixsock_clear(path)) < 0 || (r = unixsock_clear(tmp)) < 0)
+		return r;
+	(void)unixsock_addr(tmp, &sun);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	mask = umask(0077);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		r = -errno;
+	umask(mask);
+	if (r == 0) {
+		if (listen(fd, WSD_UNIX_BACKLOG) < 0)
+			r = -errno;
+		else if ((r = unixsock_own(call, tmp)) == 0 &&
+		    renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0)
+			r = -errno;
+		if (r < 0)
+			(void)unlink(tmp);
+	}
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*fdp = fd;
+	return 0;
+}
+
 static void
 unixsock_listen(struct wsd_bridge *b, const char *path)
 {
-	struct sockaddr_un sun;
 	char msg[200], *copy = NULL;
-	mode_t mask;
 	int fd = -1, r;
 
-	(void)unixsock_addr(path, &sun);
-	if ((r = unixsock_clear(path)) == 0) {
-		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
-			r = -errno;
-		else {
-			/* Created 0700 from the start, never reachable by others. */
-			mask = umask(0077);
-			if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
-				r = -errno;
-			umask(mask);
-		}
-		if (r == 0 && ((r = unixsock_own(wsd_bridge_call(b), path)) < 0 ||
-		    (listen(fd, WSD_UNIX_BACKLOG) < 0 && (r = -errno) < 0) ||
-		    ((copy = strdup(path)) == NULL && (r = -ENOMEM) < 0)))
-			(void)unlink(path);
+	if ((r = unixsock_make(wsd_bridge_call(b), path, &fd)) == 0 &&
+	    (copy = strdup(path)) == NULL) {
+		(void)unlink(path);
+		close(fd);
+		r = -ENOMEM;
 	}
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "listen on %s: %s", path, strerror(-r));
-		if (fd >= 0)
-			close(fd);
 		wsd_bridge_fail(b, GRPC_STATUS_UNAVAILABLE, msg);
 		return;
 	}

@@ -1140,6 +1140,41 @@ t_bench_exec(void)
 	return 0;
 }
 
+/* Not a pass/fail test: MB/s of SIZE bytes sent in 32 KiB inputs to `wc -c`. */
+static int
+t_bench_upload(void)
+{
+	size_t size = test_arg != NULL ? strtoull(test_arg, NULL, 0) : (256u << 20);
+	const size_t chunk = 32768;
+	K8shelld__ExecRequest req = K8SHELLD__EXEC_REQUEST__INIT;
+	struct wsdt_call *c;
+	struct exec_result r;
+	uint8_t *data = calloc(1, chunk);
+	size_t sent = 0;
+	uint64_t t0 = now_ms();
+	char want[32];
+
+	c = exec_start("ex-t-1-up", "wc -c", NULL, 0, 0, 0, NULL);
+	req.request_case = K8SHELLD__EXEC_REQUEST__REQUEST_INPUT;
+	req.input.data = data;
+	while (sent < size) {
+		req.input.len = size - sent < chunk ? size - sent : chunk;
+		wsdt_send(c, &req.base);
+		sent += req.input.len;
+	}
+	wsdt_close_send(c);
+	memset(&r, 0, sizeof(r));
+	CHECK(exec_collect(c, &r, NULL, 60000) == 0, "no end");
+	snprintf(want, sizeof(want), "%zu\n", size);
+	CHECK(strcmp(buf_str(&r.out), want) == 0 && r.code == 0, "wc said \"%s\"", buf_str(&r.out));
+	printf("exec upload %zu bytes: %.1f MB/s\n", size,
+	    (double)size / 1e6 / ((double)(now_ms() - t0) / 1000.0));
+	wsdt_call_free(c);
+	exec_result_free(&r);
+	free(data);
+	return 0;
+}
+
 /* Not a pass/fail test: round trips of one byte through `cat`. */
 static int
 t_bench_rtt(void)
@@ -1168,6 +1203,7 @@ static const struct {
 	int (*fn)(void);
 } tests[] = {
 	{ "bench-rtt", t_bench_rtt },
+	{ "bench-upload", t_bench_upload },
 	{ "handshake", t_handshake },
 	{ "auth", t_auth },
 	{ "exec-basic", t_exec_basic },
