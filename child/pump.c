@@ -180,8 +180,8 @@ pump_on_message(struct gcall *call, ProtobufCMessage *msg, void *arg)
 		else
 			p->next_msg = msg;
 	}
-	/* Fetch the next one while this one is written, from the run hook: an
-	 * SSH write may poll and re-enter callbacks. */
+	/* The next one is fetched while this one is written. The write happens
+	 * in the run hook: an SSH write may poll and re-enter callbacks. */
 	pump_recv_arm(p);
 	channel_wake(ch);
 }
@@ -306,9 +306,8 @@ pump_ssh_data(ssh_session s, ssh_channel channel, void *data, uint32_t len, int 
 		p->ssh_pending = len;
 		return 0;
 	}
+	/* The rest waits for this send to complete (on_send_done wakes us). */
 	p->ssh_pending = len - n;
-	if (p->ssh_pending > 0)
-		channel_wake(ch);
 	return (int)n;
 }
 
@@ -515,6 +514,9 @@ pump_free(struct channel *ch)
 
 	if (p == NULL)
 		return;
+	if (!p->closed)
+		log_info("%s: closed by the client or the disconnect (%llu bytes to the "
+		    "workspace, %llu from it)", ch->id, p->bytes_in, p->bytes_out);
 	workspace_waiter_cancel(p->waiter);
 	gcall_free(p->call);
 	if (p->down_msg != NULL)
