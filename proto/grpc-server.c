@@ -12,6 +12,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/slice.h>
 #include <grpc/status.h>
+#include <grpc/support/time.h>
 
 #include "proto/grpc-server.h"
 
@@ -450,33 +451,67 @@ gsrv_dispatch(struct gsrv *srv)
 	return 0;
 }
 
+/* A call whose handler has not yet heard on_done and still holds it. */
+static int
+srv_has_unreported(const struct gsrv *srv)
+{
+	const struct gsrv_call *sc;
+
+	LIST_FOREACH(sc, &srv->calls, entry) {
+		if (!sc->freed && !sc->reported)
+			return 1;
+	}
+	return 0;
+}
+
+/* Dispatch until cond() is false or SHUTDOWN_WAIT_MS have passed. */
+static int
+srv_wait(struct gsrv *srv, int (*cond)(const struct gsrv *))
+{
+	gpr_timespec end = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+	    gpr_time_from_millis(SHUTDOWN_WAIT_MS, GPR_TIMESPAN));
+
+	while (cond(srv) &&
+	    gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), end) < 0) {
+		(void)grpcc_pump_wait(srv->pump, 100);
+		(void)gsrv_dispatch(srv);
+	}
+	return !cond(srv);
+}
+
+static int
+srv_shutdown_pending(const struct gsrv *srv)
+{
+	return !srv->shutdown_done;
+}
+
 void
 gsrv_free(struct gsrv *srv)
 {
 	struct gsrv_method *m;
 	struct gsrv_call *sc, *next;
-	int waited = 0;
 
 	if (srv == NULL)
 		return;
 	/* Order (notes/spike.md Q3): shutdown_and_notify + cancel_all_calls,
 	 * wait for the tag, destroy the server, then stop and drain the queue. */
 	srv->shutting_down = 1;
-	for (sc = LIST_FIRST(&srv->calls); sc != NULL; sc = next) {
-		next = LIST_NEXT(sc, entry);
-		sc->freed = 1;
-		call_maybe_destroy(sc);
-	}
 	grpc_server_shutdown_and_notify(srv->gs, grpcc_pump_cq(srv->pump),
 	    &srv->shutdown_tag);
 	grpc_server_cancel_all_calls(srv->gs);
-	while (!srv->shutdown_done && waited < SHUTDOWN_WAIT_MS) {
-		(void)grpcc_pump_wait(srv->pump, 100);
-		waited += 100;
-		(void)gsrv_dispatch(srv);
+	/* Live calls end through their handlers' on_done (cancelled), so the
+	 * handlers release what they keep on them. */
+	(void)srv_wait(srv, srv_has_unreported);
+	for (sc = LIST_FIRST(&srv->calls); sc != NULL; sc = next) {
+		next = LIST_NEXT(sc, entry);
+		if (!sc->freed) {
+			sc->freed = 1;
+			call_maybe_destroy(sc);
+		}
 	}
-	if (!srv->shutdown_done)
-		abort();	/* gRPC never finished its shutdown */
+	/* gRPC finishes its shutdown only once every call is released. */
+	if (!srv_wait(srv, srv_shutdown_pending))
+		abort();
 	grpc_server_destroy(srv->gs);
 	grpcc_pump_shutdown(srv->pump);
 	(void)gsrv_dispatch(srv);

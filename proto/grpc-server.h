@@ -45,8 +45,9 @@ int gsrv_register(struct gsrv *srv, const char *method,
 int gsrv_start(struct gsrv *srv);
 int gsrv_fd(const struct gsrv *srv);
 int gsrv_dispatch(struct gsrv *srv);
-/* Not from a callback. Cancels every call (their handles become invalid),
- * shuts the server down and stops gRPC. */
+/* Not from a callback. Cancels every call; each live call still gets its
+ * on_done (cancelled) from inside gsrv_free, where the handler frees it; a
+ * handle not freed there becomes invalid. Then shuts gRPC down. */
 void gsrv_free(struct gsrv *srv);
 
 /* The first value of a request metadata key (lowercase), NULL if absent. */

@@ -58,16 +58,33 @@ struct srv {
 	char exec_id[64];
 	int handshakes;
 	int pf_half_closed;
-	int pf_done, pf_cancelled;
+	char watch_id[64];	/* the PortForward call whose end is awaited */
+	int watch_done, watch_cancelled;
 	uint32_t flood_sent;
 };
 
 static struct srv *srv;
 
+/* cmocka's asserts belong to the test thread; the server thread aborts
+ * loudly instead. Once the client has gone, STATE is an expected answer. */
+#define SRV_CHECK(cond) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "server thread: %s:%d: check failed: %s\n", \
+		    __FILE__, __LINE__, #cond);				\
+		abort();						\
+	}								\
+} while (0)
+
+static int
+srv_ok(int r)
+{
+	return r == 0 || r == GRPCC_ERR_STATE;
+}
+
 static void
 srv_handshake_call(struct gsrv_call *sc, void *arg)
 {
-	assert_int_equal(gsrv_call_recv_start(sc), 0);
+	SRV_CHECK(srv_ok(gsrv_call_recv_start(sc)));
 }
 
 static void
@@ -92,8 +109,8 @@ srv_handshake_msg(struct gsrv_call *sc, ProtobufCMessage *msg, void *arg)
 		return;		/* never answer: the client's deadline ends it */
 	resp.server_version = "test-1.2.3";
 	resp.accepted = 1;
-	assert_int_equal(gsrv_call_send(sc, &resp.base), 0);
-	assert_int_equal(gsrv_call_finish(sc, GRPC_STATUS_OK, NULL), 0);
+	SRV_CHECK(srv_ok(gsrv_call_send(sc, &resp.base)));
+	SRV_CHECK(srv_ok(gsrv_call_finish(sc, GRPC_STATUS_OK, NULL)));
 }
 
 static void
@@ -106,12 +123,15 @@ static void
 pf_send_data(struct gsrv_call *sc, const uint8_t *data, size_t len)
 {
 	K8shelld__PortForwardResponse resp = K8SHELLD__PORT_FORWARD_RESPONSE__INIT;
+	int r;
 
 	resp.data.data = (uint8_t *)data;
 	resp.data.len = len;
-	assert_int_equal(gsrv_call_send(sc, &resp.base), 0);
+	r = gsrv_call_send(sc, &resp.base);
+	SRV_CHECK(srv_ok(r));
 	/* One send in flight on this side too. */
-	assert_int_equal(gsrv_call_send(sc, &resp.base), GRPCC_ERR_BUSY);
+	if (r == 0)
+		SRV_CHECK(gsrv_call_send(sc, &resp.base) == GRPCC_ERR_BUSY);
 }
 
 static void
@@ -119,10 +139,10 @@ srv_pf_call(struct gsrv_call *sc, void *arg)
 {
 	struct pf_call *pc;
 
-	assert_non_null(pc = calloc(1, sizeof(*pc)));
+	SRV_CHECK((pc = calloc(1, sizeof(*pc))) != NULL);
 	pc->s = arg;
 	gsrv_call_set_data(sc, pc);
-	assert_int_equal(gsrv_call_recv_start(sc), 0);
+	SRV_CHECK(srv_ok(gsrv_call_recv_start(sc)));
 }
 
 static void
@@ -136,29 +156,29 @@ srv_pf_msg(struct gsrv_call *sc, ProtobufCMessage *msg, void *arg)
 	case K8SHELLD__PORT_FORWARD_REQUEST__REQUEST_DESTINATION:
 		if (strcmp(req->destination->ip, "echo") == 0) {
 			pc->mode = PF_ECHO;
-			assert_int_equal(gsrv_call_recv_start(sc), 0);
+			SRV_CHECK(srv_ok(gsrv_call_recv_start(sc)));
 		} else if (strcmp(req->destination->ip, "big") == 0) {
 			/* One message of `port` bytes, then the status. */
 			pc->mode = PF_BIG;
-			assert_non_null(big = malloc(req->destination->port));
+			SRV_CHECK((big = malloc(req->destination->port)) != NULL);
 			memset(big, 'B', req->destination->port);
 			pf_send_data(sc, big, req->destination->port);
 			free(big);
-			assert_int_equal(gsrv_call_finish(sc, GRPC_STATUS_OK, NULL), 0);
+			SRV_CHECK(srv_ok(gsrv_call_finish(sc, GRPC_STATUS_OK, NULL)));
 		} else if (strcmp(req->destination->ip, "flood") == 0) {
 			pc->mode = PF_FLOOD;
 			pc->n = req->destination->port;
 			pf_send_data(sc, pc->s->flood, CHUNK);
 		} else
-			fail_msg("unexpected destination %s", req->destination->ip);
+			SRV_CHECK(!"unexpected destination");
 		break;
 	case K8SHELLD__PORT_FORWARD_REQUEST__REQUEST_DATA:
 		/* Echo; read the next message only once this one is out. */
-		assert_int_equal(pc->mode, PF_ECHO);
+		SRV_CHECK(pc->mode == PF_ECHO);
 		pf_send_data(sc, req->data.data, req->data.len);
 		break;
 	default:
-		fail_msg("empty PortForwardRequest");
+		SRV_CHECK(!"empty PortForwardRequest");
 	}
 	grpcc_msg_free(msg);
 }
@@ -171,7 +191,7 @@ srv_pf_send_done(struct gsrv_call *sc, int ok, void *arg)
 	if (!ok)
 		return;
 	if (pc->mode == PF_ECHO) {
-		assert_int_equal(gsrv_call_recv_start(sc), 0);
+		SRV_CHECK(srv_ok(gsrv_call_recv_start(sc)));
 	} else if (pc->mode == PF_FLOOD) {
 		pc->sent++;
 		pthread_mutex_lock(&pc->s->mu);
@@ -180,7 +200,7 @@ srv_pf_send_done(struct gsrv_call *sc, int ok, void *arg)
 		if (pc->sent < pc->n)
 			pf_send_data(sc, pc->s->flood, CHUNK);
 		else
-			assert_int_equal(gsrv_call_finish(sc, GRPC_STATUS_OK, NULL), 0);
+			SRV_CHECK(srv_ok(gsrv_call_finish(sc, GRPC_STATUS_OK, NULL)));
 	}
 }
 
@@ -192,7 +212,7 @@ srv_pf_half_close(struct gsrv_call *sc, void *arg)
 	pthread_mutex_lock(&s->mu);
 	s->pf_half_closed++;
 	pthread_mutex_unlock(&s->mu);
-	assert_int_equal(gsrv_call_finish(sc, GRPC_STATUS_OK, NULL), 0);
+	SRV_CHECK(srv_ok(gsrv_call_finish(sc, GRPC_STATUS_OK, NULL)));
 }
 
 static void
@@ -200,9 +220,13 @@ srv_pf_done(struct gsrv_call *sc, int cancelled, void *arg)
 {
 	struct srv *s = arg;
 
+	const char *id = gsrv_call_md(sc, "portforward-id");
+
 	pthread_mutex_lock(&s->mu);
-	s->pf_done++;
-	s->pf_cancelled += cancelled != 0;
+	if (id != NULL && strcmp(id, s->watch_id) == 0) {
+		s->watch_done = 1;
+		s->watch_cancelled = cancelled;
+	}
 	pthread_mutex_unlock(&s->mu);
 	free(gsrv_call_data(sc));
 	gsrv_call_free(sc);
@@ -698,11 +722,11 @@ static const struct gcall_stream_cbs st_cbs = {
 };
 
 static void
-stream_open(struct stream *s, const char *ip, uint32_t port)
+stream_open_id(struct stream *s, const char *id, const char *ip, uint32_t port)
 {
 	K8shelld__PortForwardRequest req = K8SHELLD__PORT_FORWARD_REQUEST__INIT;
 	K8shelld__Destination dst = K8SHELLD__DESTINATION__INIT;
-	static const struct gcall_md md[] = { { "portforward-id", "pf-local-1-abc2" } };
+	struct gcall_md md[] = { { "portforward-id", id } };
 
 	memset(s, 0, sizeof(*s));
 	s->rearm = 1;
@@ -718,6 +742,12 @@ stream_open(struct stream *s, const char *ip, uint32_t port)
 	s->max_outstanding = 1;
 	assert_int_equal(gcall_recv_start(s->call), 0);
 	assert_int_equal(gcall_recv_start(s->call), GRPCC_ERR_BUSY);
+}
+
+static void
+stream_open(struct stream *s, const char *ip, uint32_t port)
+{
+	stream_open_id(s, "pf-local-1-abc2", ip, port);
 }
 
 static void
@@ -810,16 +840,16 @@ test_cancel(void **state)
 {
 	uint8_t buf[CHUNK];
 	struct stream s;
-	int done0, canc0, done1 = 0, canc1 = 0;
+	int done, cancelled;
 	int64_t end;
 
 	pthread_mutex_lock(&srv->mu);
-	done0 = srv->pf_done;
-	canc0 = srv->pf_cancelled;
+	snprintf(srv->watch_id, sizeof(srv->watch_id), "pf-local-1-cancel1");
+	srv->watch_done = srv->watch_cancelled = 0;
 	pthread_mutex_unlock(&srv->mu);
 
 	memset(buf, 'c', sizeof(buf));
-	stream_open(&s, "echo", 0);
+	stream_open_id(&s, "pf-local-1-cancel1", "echo", 0);
 	/* One data message through and back, then cancel. */
 	LOOP_UNTIL(s.outstanding == 0);
 	{
@@ -839,17 +869,17 @@ test_cancel(void **state)
 
 	/* The server saw the cancellation. */
 	end = now_ms() + WAIT_MS;
-	while (now_ms() < end) {
+	for (;;) {
 		pthread_mutex_lock(&srv->mu);
-		done1 = srv->pf_done;
-		canc1 = srv->pf_cancelled;
+		done = srv->watch_done;
+		cancelled = srv->watch_cancelled;
 		pthread_mutex_unlock(&srv->mu);
-		if (done1 > done0)
+		if (done || now_ms() > end)
 			break;
 		usleep(10000);
 	}
-	assert_int_equal(done1, done0 + 1);
-	assert_int_equal(canc1, canc0 + 1);
+	assert_int_equal(done, 1);
+	assert_int_equal(cancelled, 1);
 	gcall_free(s.call);
 }
 
