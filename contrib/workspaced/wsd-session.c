@@ -88,6 +88,9 @@ session_pump(struct wsd_session *s)
 		if (r != -EAGAIN) {
 			if (r < 0)
 				log_debug("%s: read: %s", wsd_call_method(s->call), strerror(-r));
+			/* The pty master is the output fd: no resizes once it is closed. */
+			if (src == &s->out)
+				s->pty = -1;
 			wsd_source_close(s->loop, src);
 		}
 	}
