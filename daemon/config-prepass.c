@@ -78,9 +78,9 @@ pp_error(struct config_error *err, const char *file, const char *key, int line, 
 	err->column = col;
 	/* "FILE:LINE:COL: KEY: what", leaving out what is unknown. */
 	if (line > 0)
-		snprintf(err->message, sizeof(err->message), "%s:%d:%d: ", err->file, line, col);
+		snprintf(err->message, sizeof(err->message), "%s:%d:%d: ", file, line, col);
 	else
-		snprintf(err->message, sizeof(err->message), "%s: ", err->file);
+		snprintf(err->message, sizeof(err->message), "%s: ", file);
 	o = strlen(err->message);
 	if (err->key[0] != '\0' && o < sizeof(err->message))
 		snprintf(err->message + o, sizeof(err->message) - o, "%s: ", err->key);

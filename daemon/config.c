@@ -31,6 +31,8 @@ explicit_bzero(void *p, size_t n)
 
 #define CONFIG_MAX_TEXT		(1024 * 1024)
 #define CONFIG_PATH_LEN		128
+#define QUOTED_LEN		200	/* 40 characters, escaped, quoted */
+#define WALK_MAX_FIELDS		32	/* keys in the largest schema mapping */
 
 #define DEFAULT_HANDSHAKE_TIMEOUT	30
 #define DEFAULT_MAX_DIRECT_TCPIP	15
@@ -330,6 +332,11 @@ static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_END
 };
 
+/* walk_mapping tracks each field of a mapping in a fixed array. */
+_Static_assert(CYAML_ARRAY_LEN(server_fields) <= WALK_MAX_FIELDS, "server_fields");
+_Static_assert(CYAML_ARRAY_LEN(grpc_fields) <= WALK_MAX_FIELDS, "grpc_fields");
+_Static_assert(CYAML_ARRAY_LEN(recording_fields) <= WALK_MAX_FIELDS, "recording_fields");
+
 static const cyaml_schema_value_t top_schema = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct raw_config, top_fields),
 };
@@ -382,9 +389,9 @@ cfg_verror(struct parse *p, const char *key, int line, int col, const char *fmt,
 	err->column = col;
 	/* "FILE:LINE:COL: KEY: what", leaving out what is unknown. */
 	if (line > 0)
-		snprintf(err->message, sizeof(err->message), "%s:%d:%d: ", err->file, line, col);
+		snprintf(err->message, sizeof(err->message), "%s:%d:%d: ", p->name, line, col);
 	else
-		snprintf(err->message, sizeof(err->message), "%s: ", err->file);
+		snprintf(err->message, sizeof(err->message), "%s: ", p->name);
 	o = strlen(err->message);
 	if (err->key[0] != '\0' && o < sizeof(err->message))
 		snprintf(err->message + o, sizeof(err->message) - o, "%s: ", err->key);
@@ -428,13 +435,21 @@ cfg_syntax_error(struct parse *p)
 	    y->problem ? y->problem : "unknown error", ctx);
 }
 
+static int
+node_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct cfg_node *)a)->path, ((const struct cfg_node *)b)->path);
+}
+
+/* Only after the walk, which leaves the nodes sorted by path. */
 static const struct cfg_node *
 node_find(const struct parse *p, const char *path)
 {
-	for (size_t i = 0; i < p->nnodes; i++)
-		if (strcmp(p->nodes[i].path, path) == 0)
-			return &p->nodes[i];
-	return NULL;
+	struct cfg_node key;
+
+	if (p->nnodes == 0 || snprintf(key.path, sizeof(key.path), "%s", path) >= (int)sizeof(key.path))
+		return NULL;
+	return bsearch(&key, p->nodes, p->nnodes, sizeof(*p->nodes), node_cmp);
 }
 
 /* Error at the value of path (validation after load). */
@@ -473,6 +488,37 @@ static void
 join_path(char *buf, size_t len, const char *parent, const char *key)
 {
 	snprintf(buf, len, "%s%s%s", parent, parent[0] ? "." : "", key);
+}
+
+/* A value as messages show it: quoted, control bytes escaped, at most 40
+ * characters (cut on a character boundary). */
+static const char *
+quoted(const char *s, char *buf, size_t len)
+{
+	size_t o = 0, chars = 0;
+
+	buf[o++] = '"';
+	for (; *s != '\0' && o + 8 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c & 0xc0) != 0x80 && chars++ == 40) {
+			o += (size_t)snprintf(buf + o, len - o, "...");
+			break;
+		}
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(buf + o, len - o, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	while (o > 1 && *s != '\0' && ((unsigned char)buf[o - 1] & 0xc0) == 0x80)
+		o--;		/* out of room mid-character */
+	if (o > 1 && *s != '\0' && ((unsigned char)buf[o - 1] & 0xc0) == 0xc0)
+		o--;
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
 }
 
 /* ---- walk: the text against the schema, before libcyaml sees it ---- */
@@ -537,8 +583,7 @@ describe(const yaml_event_t *ev, char *buf, size_t len)
 		if (ev->data.scalar.length == 0)
 			snprintf(buf, len, "an empty value");
 		else
-			snprintf(buf, len, "\"%.40s%s\"", (const char *)ev->data.scalar.value,
-			    ev->data.scalar.length > 40 ? "..." : "");
+			quoted((const char *)ev->data.scalar.value, buf, len);
 		break;
 	case YAML_SEQUENCE_START_EVENT:
 		snprintf(buf, len, "a list");
@@ -574,7 +619,7 @@ expected(const cyaml_schema_value_t *v)
 static int
 wrong_type(struct parse *p, const char *path, const yaml_event_t *ev, const cyaml_schema_value_t *v)
 {
-	char got[64];
+	char got[QUOTED_LEN];
 
 	describe(ev, got, sizeof(got));
 	cfg_error(p, path, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
@@ -610,6 +655,7 @@ check_scalar(struct parse *p, const char *path, const yaml_event_t *ev, const cy
 {
 	const char *s = (const char *)ev->data.scalar.value;
 	int null_ok = (v->flags & CYAML_FLAG_POINTER_NULL_STR) == CYAML_FLAG_POINTER_NULL_STR;
+	char q[QUOTED_LEN];
 	long long n;
 	int rc;
 
@@ -632,7 +678,7 @@ check_scalar(struct parse *p, const char *path, const yaml_event_t *ev, const cy
 			return 0;
 		if (rc == -2)
 			cfg_error(p, path, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-			    "integer \"%.40s\" is out of range", s);
+			    "integer %s is out of range", quoted(s, q, sizeof(q)));
 		else
 			wrong_type(p, path, ev, v);
 		return -1;
@@ -711,11 +757,11 @@ walk_mapping(struct parse *p, const cyaml_schema_value_t *v, const char *path)
 {
 	yaml_event_t kev, vev;
 	char sub[CONFIG_PATH_LEN];
+	int seen[WALK_MAX_FIELDS] = { 0 };	/* line of each field's key */
 	int rc;
 
 	for (;;) {
 		const cyaml_schema_field_t *f;
-		const struct cfg_node *dup;
 		const char *key;
 
 		if (walk_next(p, &kev) != 0)
@@ -739,12 +785,13 @@ walk_mapping(struct parse *p, const cyaml_schema_value_t *v, const char *path)
 			yaml_event_delete(&kev);
 			return -1;
 		}
-		if ((dup = node_find(p, sub)) != NULL) {
+		if (seen[f - v->mapping.fields] != 0) {
 			cfg_error(p, sub, (int)kev.start_mark.line + 1, (int)kev.start_mark.column + 1,
-			    "duplicate key (first set at line %d)", dup->kline);
+			    "duplicate key (first set at line %d)", seen[f - v->mapping.fields]);
 			yaml_event_delete(&kev);
 			return -1;
 		}
+		seen[f - v->mapping.fields] = (int)kev.start_mark.line + 1;
 		if (walk_next(p, &vev) != 0) {
 			yaml_event_delete(&kev);
 			return -1;
@@ -787,7 +834,7 @@ listen_add(struct parse *p, const char *path, const yaml_event_t *ev)
 
 	if (ev->type != YAML_SCALAR_EVENT || scalar_plain_null(ev) ||
 	    strlen((const char *)ev->data.scalar.value) != ev->data.scalar.length) {
-		char got[64];
+		char got[QUOTED_LEN];
 
 		describe(ev, got, sizeof(got));
 		cfg_error(p, path, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
@@ -953,6 +1000,10 @@ cyaml_mem_wipe(void *ctx, void *ptr, size_t size)
 
 static void
 cyaml_log_capture(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void
+cyaml_log_capture(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
 {
 	struct parse *p = ctx;
 	int n;
@@ -1097,12 +1148,13 @@ duration_ok(const char *s)
 static char *
 take_duration(struct parse *p, char **raw, const char *path, const char *dflt)
 {
-	char *s = take_str(p, raw, path, dflt);
+	char *s = take_str(p, raw, path, dflt), q[QUOTED_LEN];
 
 	if (s == NULL)
 		return NULL;
 	if (!duration_ok(s)) {
-		cfg_error_at(p, path, "expected a duration such as \"2s\", \"500ms\" or \"1m30s\", got \"%.40s\"", s);
+		cfg_error_at(p, path, "expected a duration such as \"2s\", \"500ms\" or \"1m30s\", got %s",
+		    quoted(s, q, sizeof(q)));
 		return s;
 	}
 	/* Go reads a zero duration as "use the default". */
@@ -1135,6 +1187,7 @@ static void
 max_startups(struct parse *p, struct config *cfg)
 {
 	const char *path = "server.maxStartups", *s = cfg->server.max_startups_text;
+	char q[QUOTED_LEN];
 	int b, r, f;
 
 	if (parse_count(&s, &b) != 0)
@@ -1162,8 +1215,8 @@ max_startups(struct parse *p, struct config *cfg)
 	cfg->server.max_startups_full = f;
 	return;
 syntax:
-	cfg_error_at(p, path, "expected \"start:rate:full\" or a number, got \"%.40s\"",
-	    cfg->server.max_startups_text);
+	cfg_error_at(p, path, "expected \"start:rate:full\" or a number, got %s",
+	    quoted(cfg->server.max_startups_text, q, sizeof(q)));
 }
 
 static int
@@ -1212,16 +1265,46 @@ conv_stream(struct parse *p, struct config_recording_stream *s, struct raw_strea
 static void
 check_stream(struct parse *p, const struct config_recording_stream *s, const char *name, int tcpip)
 {
-	char path[CONFIG_PATH_LEN];
+	char path[CONFIG_PATH_LEN], q[QUOTED_LEN];
 
 	if (s->format == NULL)
 		return;
 	snprintf(path, sizeof(path), "server.recording.%s.format", name);
 	if (strcmp(s->format, "") != 0 && strcmp(s->format, "asciinema") != 0 &&
 	    strcmp(s->format, "pcapng") != 0 && strcmp(s->format, "none") != 0)
-		cfg_error_at(p, path, "unknown format \"%.40s\" (want asciinema, pcapng or none)", s->format);
+		cfg_error_at(p, path, "unknown format %s (want asciinema, pcapng or none)",
+		    quoted(s->format, q, sizeof(q)));
 	else if (strcmp(s->format, "none") == 0 && (!tcpip || s->vscode_terminals != 1))
 		cfg_error_at(p, path, "none is only valid for directTCPIP with vscode.terminals enabled");
+}
+
+/* The listener's grammar: "host", "host:port", "[v6]" or "[v6]:port"; a bare
+ * IPv6 address has several colons and no port. */
+static int
+listen_entry_ok(const char *e)
+{
+	const char *port = NULL, *colon;
+	int n;
+
+	if (e[0] == '\0' || strpbrk(e, " \t") != NULL)
+		return 0;
+	if (e[0] == '[') {
+		const char *rb = strchr(e, ']');
+
+		if (rb == NULL || rb == e + 1 || (rb[1] != '\0' && rb[1] != ':'))
+			return 0;
+		if (rb[1] == ':')
+			port = rb + 2;
+	} else if ((colon = strchr(e, ':')) != NULL && strchr(colon + 1, ':') == NULL) {
+		if (colon == e)
+			return 0;
+		port = colon + 1;
+	}
+	if (port == NULL)
+		return 1;
+	if (parse_count(&port, &n) != 0 || *port != '\0')
+		return 0;
+	return n >= 1 && n <= 65535;
 }
 
 static void
@@ -1235,18 +1318,21 @@ conv_server(struct parse *p, struct config *cfg, struct raw_server *r)
 
 	if (r == NULL)
 		r = &empty;
-	if (p->nlisten > 0) {
-		s->listen_address = p->listen;
-		s->listen_address_count = p->nlisten;
-		p->listen = NULL;
-		p->nlisten = 0;
-	} else if ((s->listen_address = calloc(2, sizeof(char *))) != NULL) {
-		/* All addresses: IPv4 and IPv6 (the listener binds :: with V6ONLY). */
-		s->listen_address_count = 2;
-		s->listen_address[0] = xstrdup(p, "0.0.0.0");
-		s->listen_address[1] = xstrdup(p, "::");
-	} else
-		cfg_error(p, NULL, 0, 0, "out of memory");
+	/* None given: the listener binds every address, IPv4 and IPv6. */
+	s->listen_address = p->listen;
+	s->listen_address_count = p->nlisten;
+	p->listen = NULL;
+	p->nlisten = 0;
+	for (size_t i = 0; i < s->listen_address_count; i++) {
+		char path[CONFIG_PATH_LEN], q[QUOTED_LEN];
+
+		snprintf(path, sizeof(path), "server.listenAddress[%zu]", i);
+		if (node_find(p, path) == NULL)
+			snprintf(path, sizeof(path), "server.listenAddress");
+		if (!listen_entry_ok(s->listen_address[i]))
+			cfg_error_at(p, path, "expected host, host:port or [v6]:port (port 1-65535), got %s",
+			    quoted(s->listen_address[i], q, sizeof(q)));
+	}
 
 	if (r->port == NULL)
 		cfg_error_missing(p, "server.port", "server", "required key is missing");
@@ -1390,7 +1476,7 @@ static void
 conv_static(struct parse *p, struct config *cfg, struct raw_backend *id, struct raw_backend *prov)
 {
 	struct raw_static *st = id ? id->static_ : NULL;
-	char path[CONFIG_PATH_LEN];
+	char path[CONFIG_PATH_LEN], q[QUOTED_LEN];
 	unsigned count = st ? st->users_count : 0;
 
 	if (count > 0 && (cfg->identity_static.users = calloc(count, sizeof(struct config_static_user))) == NULL) {
@@ -1412,7 +1498,8 @@ conv_static(struct parse *p, struct config *cfg, struct raw_backend *id, struct 
 		for (unsigned j = 0; u->name != NULL && j < i; j++)
 			if (cfg->identity_static.users[j].name != NULL &&
 			    strcmp(cfg->identity_static.users[j].name, u->name) == 0)
-				cfg_error_at(p, path, "user \"%.40s\" is already defined (users[%u])", u->name, j);
+				cfg_error_at(p, path, "user %s is already defined (users[%u])",
+				    quoted(u->name, q, sizeof(q)), j);
 		snprintf(path, sizeof(path), "identity.static.users[%u].authorizedKeys", i);
 		u->authorized_keys = take_str(p, &st->users[i].authorized_keys, path, "");
 		if (u->authorized_keys != NULL && u->authorized_keys[0] == '\0') {
@@ -1568,6 +1655,9 @@ config_parse(const char *text, size_t len, const char *name, struct config **out
 		syntax_outranks(&p);
 		goto out;
 	}
+	/* Paths are unique (duplicates were refused): sort once, look up fast. */
+	if (p.nnodes > 1)
+		qsort(p.nodes, p.nnodes, sizeof(*p.nodes), node_cmp);
 
 	/* An empty file still yields every default (and the missing-port error). */
 	if (p.empty)

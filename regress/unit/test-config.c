@@ -185,10 +185,8 @@ test_go_layout(void **state)
 	assert_string_equal(c->k8shelld.address, "");
 	assert_string_equal(c->k8shelld.token_file, "/opt/shared/auth/dummy-token");
 
-	/* ours, all defaults */
-	assert_int_equal(c->server.listen_address_count, 2);
-	assert_string_equal(c->server.listen_address[0], "0.0.0.0");
-	assert_string_equal(c->server.listen_address[1], "::");
+	/* ours, all defaults; no listenAddress means every address */
+	assert_int_equal(c->server.listen_address_count, 0);
 	assert_int_equal(c->server.max_auth_tries, 6);
 	assert_int_equal(c->server.drain_timeout, 0);
 	assert_string_equal(c->server.max_startups_text, "10:30:100");
@@ -251,9 +249,7 @@ test_defaults(void **state)
 	(void)state;
 	c = parse_ok("server:\n  port: 22\n  hostKeys: [/a]\n");
 	assert_string_equal(c->path, "t.yaml");
-	assert_int_equal(c->server.listen_address_count, 2);
-	assert_string_equal(c->server.listen_address[0], "0.0.0.0");
-	assert_string_equal(c->server.listen_address[1], "::");
+	assert_int_equal(c->server.listen_address_count, 0);
 	assert_string_equal(c->server.server_key, "");
 	assert_false(c->server.forking);
 	assert_false(c->server.proxy_protocol);
@@ -327,8 +323,7 @@ test_samples(void **state)
 	assert_int_equal(c->server.port, 2022);
 	assert_string_equal(c->server.server_key, "/etc/ssh-proxy/ssh_host_ed25519_key");
 	assert_int_equal(c->server.host_keys_count, 2);
-	assert_int_equal(c->server.listen_address_count, 2);
-	assert_string_equal(c->server.listen_address[1], "::");
+	assert_int_equal(c->server.listen_address_count, 0);
 	assert_int_equal(c->server.max_startups_full, 100);
 	assert_int_equal(c->server.recording.direct_tcpip.vscode_terminals, -1);
 	assert_int_equal(c->identity_static.users_count, 1);
@@ -373,11 +368,23 @@ test_listen_address(void **state)
 	assert_string_equal(c->server.listen_address[0], "192.0.2.1");
 	config_free(c);
 
-	c = parse_ok(HEAD "  listenAddress: [\"::1\", 127.0.0.1]\n");
-	assert_int_equal(c->server.listen_address_count, 2);
+	c = parse_ok(HEAD "  listenAddress: [\"::1\", 127.0.0.1:2200, \"[fe80::1%eth0]:22\", \"*\", gw.example]\n");
+	assert_int_equal(c->server.listen_address_count, 5);
 	assert_string_equal(c->server.listen_address[0], "::1");
-	assert_string_equal(c->server.listen_address[1], "127.0.0.1");
+	assert_string_equal(c->server.listen_address[1], "127.0.0.1:2200");
+	assert_string_equal(c->server.listen_address[2], "[fe80::1%eth0]:22");
+	assert_string_equal(c->server.listen_address[3], "*");
+	assert_string_equal(c->server.listen_address[4], "gw.example");
 	config_free(c);
+
+	c = parse_ok(HEAD "  listenAddress:\n");
+	assert_int_equal(c->server.listen_address_count, 0);
+	config_free(c);
+
+	expect_parse_error(HEAD "  listenAddress: 127.0.0.1:0\n", "server.listenAddress", 4, 18,
+	    "t.yaml:4:18: server.listenAddress: expected host, host:port or [v6]:port (port 1-65535), got \"127.0.0.1:0\"");
+	expect_parse_error(HEAD "  listenAddress:\n    - \"[::1]:\"\n", "server.listenAddress[0]", 5, 7,
+	    "t.yaml:5:7: server.listenAddress[0]: expected host, host:port or [v6]:port (port 1-65535), got \"[::1]:\"");
 
 	expect_parse_error(HEAD "  listenAddress: {a: b}\n", "server.listenAddress", 4, 18,
 	    "t.yaml:4:18: server.listenAddress: expected an address or a list of addresses, got a mapping");
@@ -562,6 +569,12 @@ test_error_wrong_type(void **state)
 	expect_parse_error("- a\n", "", 1, 1, "t.yaml:1:1: expected a mapping, got a list");
 	expect_parse_error(HEAD "grpc:\n  allowed:\n    - k8shell\n", "grpc.allowed[0]", 6, 7,
 	    "t.yaml:6:7: grpc.allowed[0]: expected a mapping, got \"k8shell\"");
+	/* values in messages are escaped and cut at 40 characters */
+	expect_parse_error("server:\n  port: \"a\\n\\\"b\"\n", "server.port", 2, 9,
+	    "t.yaml:2:9: server.port: expected an integer, got \"a\\x0a\\\"b\"");
+	expect_parse_error("server:\n  port: \u00e9123456789012345678901234567890123456789\u00e9\u00e9\n",
+	    "server.port", 2, 9, "t.yaml:2:9: server.port: expected an integer, got "
+	    "\"\u00e9123456789012345678901234567890123456789...\"");
 	expect_parse_error(HEAD "nats:\n  password: \"a\\0b\"\n", "nats.password", 5, 13,
 	    "t.yaml:5:13: nats.password: value contains a NUL byte");
 }
