@@ -63,8 +63,17 @@ kill "$fwd_L2" 2>/dev/null
 
 # -W as a ProxyCommand: an HTTP request over stdio, then a second SSH login
 # tunnelled through the workspace back to the proxy itself.
+# stdin stays open until the server has answered: the client's EOF ends a
+# forward at once (spec/k8shelld.md PortForward), with no half-close.
 printf 'GET /hello.txt HTTP/1.0\r\nHost: x\r\n\r\n' >"$SCRATCH/req.txt"
-ws_run "$SCRATCH/req.txt" alice -W "$LOOPBACK:$HTTP_PORT"
+mkfifo "$SCRATCH/req.fifo" || fatal "mkfifo"
+(cat "$SCRATCH/req.txt"; sleep 5) >"$SCRATCH/req.fifo" &
+track_pid $!
+start=$(now_ms)
+ws_run "$SCRATCH/req.fifo" alice -W "$LOOPBACK:$HTTP_PORT"
+took=$(($(now_ms) - start))
+# The server's close ends the channel: ssh does not wait for its stdin.
+[ "$took" -lt 4000 ] || fail "-W: ssh ran $took ms; the server's close should end it"
 expect_rc "-W HTTP request" 0
 head -n 1 "$SCRATCH/ssh.out" | grep -q "^HTTP/1.0 200" ||
 	fail "-W: no 'HTTP/1.0 200' status line: $(head -n 1 "$SCRATCH/ssh.out")"
