@@ -23,6 +23,7 @@
 #include "privsep/monitor-wrap.h"
 #include "privsep/monitor.h"
 #include "privsep/privsep.h"
+#include "privsep/sandbox.h"
 
 #define CHILD_BANNER	"ssh-proxy_" PROXY_VERSION "/" PROXY_COMMIT "_k8shell.io"
 
@@ -403,6 +404,9 @@ child_serve(struct child *c)
 	log_set_connid(c->connid);
 	if (child_config(c) != 0)
 		return EXIT_CHILD_CONFIG;
+	/* Before the first byte from the network is parsed. */
+	if (sandbox_child_apply() != 0)
+		return EXIT_CHILD_INTERNAL;
 	deadline_arm(c);
 	if ((rc = child_peer(c)) != 0)
 		return rc;
