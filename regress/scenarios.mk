@@ -12,7 +12,9 @@ REGRESS_SCENARIOS = \
 	regress/maxstartups.sh \
 	regress/logingrace.sh \
 	regress/drain.sh \
-	regress/listen.sh
+	regress/listen.sh \
+	regress/sandbox.sh \
+	regress/proxyproto.sh
 
 TESTS += $(REGRESS_SCENARIOS)
 dist_noinst_SCRIPTS += $(REGRESS_SCENARIOS) regress/test-exec.sh
