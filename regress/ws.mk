@@ -22,7 +22,9 @@ WS_SCENARIOS = \
 	regress/ws-nobackend.sh
 
 TESTS += $(WS_SCENARIOS)
-dist_noinst_SCRIPTS += $(WS_SCENARIOS) regress/ws-lib.sh
+dist_noinst_SCRIPTS += $(WS_SCENARIOS) regress/ws-lib.sh regress/bench/bench.sh
+# The benchmark (sh regress/bench/bench.sh) is never part of make check.
+EXTRA_DIST += regress/bench/README
 
 # ws-sigclient: a libssh client that sends the `signal` channel request,
 # which OpenSSH's ssh cannot send (ws-signal.sh).
