@@ -328,6 +328,11 @@ test_samples(void **state)
 	assert_int_equal(c->server.recording.direct_tcpip.vscode_terminals, -1);
 	assert_int_equal(c->identity_static.users_count, 1);
 	assert_string_equal(c->provisioner_static.address, "127.0.0.1:2822");
+	assert_int_equal(c->grpc.allowed_count, 1);
+	assert_string_equal(c->grpc.allowed[0].service_account, "api-server");
+	assert_string_equal(c->grpc.cert_reload_delay, "2s");
+	assert_string_equal(c->nats.reconnect_wait, "2s");
+	assert_int_equal(c->privsep.max_signatures, 64);
 	config_free(c);
 
 	c = load_ok(CONFIG_ETCDIR "/config-minimal.yaml");
