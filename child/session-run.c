@@ -317,8 +317,9 @@ session_ready(struct child *c, struct gcall_chan *chan, const char *error, void 
 	}
 	st->phase = SESSION_RUN;
 	log_info("%s: %s started (%s)", ch->id, what_name(st->what), st->call_id);
-	/* For exec too: `ssh -A host ssh-add -l` must see the agent. */
-	if (st->agent && agent_start(ch, st->agent_id, st->agent_sock) != 0)
+	/* For exec too (`ssh -A host ssh-add -l`); sftp has no environment to use it. */
+	if (st->agent && st->what != SESSION_SFTP &&
+	    agent_start(ch, st->agent_id, st->agent_sock) != 0)
 		log_warn("%s: agent forwarding not started (%s)", ch->id, st->agent_id);
 	/* stdin that arrived while waiting is in libssh: the pump takes it. */
 	channel_wake(ch);
