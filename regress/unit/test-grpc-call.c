@@ -905,25 +905,40 @@ test_recv_limit(void **state)
 	gcall_free(s.call);
 }
 
+static uint32_t
+flood_sent(void)
+{
+	uint32_t n;
+
+	pthread_mutex_lock(&srv->mu);
+	n = srv->flood_sent;
+	pthread_mutex_unlock(&srv->mu);
+	return n;
+}
+
 static void
 test_recv_backpressure(void **state)
 {
 	struct stream s;
 	uint32_t sent1, sent2;
+	int64_t end;
 
 	/* Take one message and stop reading: the server must stall well
-	 * short of the 32 MiB it wants to send. */
+	 * short of the 32 MiB it wants to send (HTTP/2 flow control). */
 	stream_open(&s, "flood", FLOOD_MSGS);
 	s.rearm = 0;
 	LOOP_UNTIL(s.rx_msgs == 1);
-	loop_for(300);
-	pthread_mutex_lock(&srv->mu);
-	sent1 = srv->flood_sent;
-	pthread_mutex_unlock(&srv->mu);
-	loop_for(300);
-	pthread_mutex_lock(&srv->mu);
-	sent2 = srv->flood_sent;
-	pthread_mutex_unlock(&srv->mu);
+	end = now_ms() + WAIT_MS;
+	sent1 = flood_sent();
+	for (;;) {
+		loop_for(300);
+		sent2 = flood_sent();
+		if (sent2 == sent1 || now_ms() > end)
+			break;
+		sent1 = sent2;
+	}
+	if (getenv("TEST_GRPC_VERBOSE") != NULL)
+		fprintf(stderr, "server stalled after %u messages\n", sent2);
 	assert_int_equal(s.rx_msgs, 1);
 	assert_int_equal(s.status_done, 0);
 	assert_int_equal(sent1, sent2);		/* stalled */
@@ -937,6 +952,26 @@ test_recv_backpressure(void **state)
 	assert_int_equal(s.code, GRPC_STATUS_OK);
 	assert_int_equal(s.rx_msgs, FLOOD_MSGS);
 	assert_int_equal(s.rx_bytes, (size_t)FLOOD_MSGS * CHUNK);
+	gcall_free(s.call);
+}
+
+static void
+test_status_behind_messages(void **state)
+{
+	struct stream s;
+
+	/* The server sends two messages and its status at once; the status
+	 * waits until the reader has taken the second message. */
+	stream_open(&s, "flood", 2);
+	s.rearm = 0;
+	LOOP_UNTIL(s.rx_msgs == 1);
+	loop_for(300);
+	assert_int_equal(s.rx_msgs, 1);
+	assert_int_equal(s.status_done, 0);
+	assert_int_equal(gcall_recv_start(s.call), 0);
+	loop_until(&s.status_done);
+	assert_int_equal(s.code, GRPC_STATUS_OK);
+	assert_int_equal(s.rx_msgs, 2);
 	gcall_free(s.call);
 }
 
@@ -1083,6 +1118,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cancel, cli_setup, cli_teardown),
 		cmocka_unit_test_setup_teardown(test_recv_limit, cli_setup, cli_teardown),
 		cmocka_unit_test_setup_teardown(test_recv_backpressure, cli_setup, cli_teardown),
+		cmocka_unit_test_setup_teardown(test_status_behind_messages, cli_setup, cli_teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable, cli_setup, cli_teardown),
 		cmocka_unit_test_setup_teardown(test_tls, cli_setup, cli_teardown),
 		cmocka_unit_test_setup_teardown(test_free_live_call, cli_setup, cli_teardown),
