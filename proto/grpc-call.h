@@ -16,7 +16,12 @@
  * does not survive fork without exec (notes/spike.md Q3); after it the process
  * may only fork+exec. Every other function here, and every callback, runs on
  * the one loop thread: register gcall_ctx_fd() for POLLIN with the loop
- * (ssh_event_add_fd) and call gcall_ctx_dispatch() when it is readable.
+ * (ssh_event_add_fd) and call gcall_ctx_dispatch() when it is readable:
+ *
+ *	static int grpc_readable(socket_t fd, int revents, void *ctx)
+ *	{ gcall_ctx_dispatch(ctx); return 0; }
+ *	ssh_event_add_fd(ev, gcall_ctx_fd(ctx), POLLIN, grpc_readable, ctx);
+ *	... ssh_event_remove_fd(ev, gcall_ctx_fd(ctx)) before gcall_ctx_free().
  *
  * Ownership: a call handle belongs to the caller until gcall_free(); after
  * gcall_free() returns no callback of that call runs again. gcall_free() may be
@@ -39,7 +44,9 @@ struct gcall_chan_opts {
 	const char *ca_file;	/* NULL or "": plaintext h2c; else TLS, roots = this PEM only */
 	const char *server_name; /* TLS name to verify (SNI); NULL: from the target */
 	const char *token_file;	/* NULL or "": no authorization header */
-	int keepalive_time_ms;	/* 0: gRPC default (no keepalive pings) */
+	int keepalive_time_ms;	/* 0: gRPC default (no keepalive pings); servers
+				 * by default close a connection pinging more
+				 * often than every 5 min */
 	int keepalive_timeout_ms; /* 0: gRPC default */
 };
 #define GCALL_MAX_RECV (32 << 20)	/* receive limit on every channel */
@@ -51,7 +58,8 @@ int gcall_chan_new(struct gcall_ctx *ctx, const struct gcall_chan_opts *opts,
 /* Calls started on the channel keep running; free them on their own. */
 void gcall_chan_free(struct gcall_chan *ch);
 
-/* Extra request metadata; keys lowercase (e.g. "exec-id"). Copied. */
+/* Extra request metadata, copied. Keys [a-z0-9._-] (e.g. "exec-id"), values
+ * printable ASCII, never "authorization": else GRPCC_ERR_ARG. */
 struct gcall_md {
 	const char *key;
 	const char *value;
@@ -66,8 +74,9 @@ struct gcall_status {
 /*
  * Every call sends "authorization: Bearer <token>" when the channel has a
  * token_file, re-read and whitespace-trimmed on each call (rotation). If it
- * cannot be read or is empty the call still starts but ends at once with
- * UNAUTHENTICATED, local=1 and details naming the file and the reason.
+ * cannot be read, is empty or is no valid header value, the call still starts
+ * but ends at once, never reaching the network, with UNAUTHENTICATED, local=1
+ * and details naming the file and the reason.
  * timeout_ms <= 0: no deadline.
  */
 
@@ -85,9 +94,11 @@ int gcall_unary(struct gcall_chan *ch, const char *method,
  * send and one receive in flight. on_send_done(ok) says the next gcall_send()
  * may go (ok == 0: the stream broke, on_status follows). Nothing is read until
  * gcall_recv_start(); each on_message needs a new gcall_recv_start(), so a
- * consumer that stops re-arming stops gRPC reads (HTTP/2 flow control pushes
- * back to the server). on_status runs once, last, when no send or receive is
- * left in flight; the server's messages before it have all been delivered
+ * consumer that stops re-arming stops gRPC reads: HTTP/2 flow control stalls
+ * the server once the stream window is full (measured on loopback: 4-9 MiB
+ * buffered, the window grows with the measured bandwidth-delay product).
+ * on_status runs once, last, when no send or receive is left in flight; gRPC
+ * holds a server's status behind its unread messages, so none is lost
  * (unless the call was cancelled or timed out).
  */
 struct gcall_stream_cbs {
@@ -107,7 +118,7 @@ int gcall_send(struct gcall *call, const ProtobufCMessage *msg);
 int gcall_send_busy(const struct gcall *call);
 /* GRPCC_ERR_BUSY while a receive is armed; GRPCC_ERR_STATE after the end. */
 int gcall_recv_start(struct gcall *call);
-/* Half-close; queued behind a send in flight. */
+/* Half-close; queued behind a send in flight. GRPCC_ERR_STATE once ended. */
 int gcall_close_send(struct gcall *call);
 /* Ends the call: on_status reports CANCELLED (unless it already ended). */
 void gcall_cancel(struct gcall *call);
