@@ -378,6 +378,8 @@ struct conn {
 	enum test_mode mode;
 	const char *want_dest;	/* streamlocal: expected socket path */
 	ssh_channel chan;
+	struct ssh_channel_callbacks_struct chan_cb;
+	bool remote_closed;	/* the client sent SSH_MSG_CHANNEL_CLOSE */
 	char *cmd;		/* sign: the exec command, once requested */
 	unsigned int opens;
 	unsigned int bad_opens;
@@ -422,6 +424,16 @@ inject_bad_open(ssh_session session)
 	ssh_buffer_free(b);
 }
 
+static void
+conn_chan_closed(ssh_session session, ssh_channel channel, void *userdata)
+{
+	struct conn *c = userdata;
+
+	(void)session;
+	(void)channel;
+	c->remote_closed = true;
+}
+
 static int
 conn_open(struct conn *c, ssh_message msg)
 {
@@ -448,6 +460,11 @@ conn_open(struct conn *c, ssh_message msg)
 		goto bad;
 	if ((c->chan = ssh_message_channel_request_open_reply_accept(msg)) == NULL)
 		die("cannot accept the channel");
+	c->chan_cb.userdata = c;
+	c->chan_cb.channel_close_function = conn_chan_closed;
+	ssh_callbacks_init(&c->chan_cb);
+	if (ssh_set_channel_callbacks(c->chan, &c->chan_cb) != SSH_OK)
+		die("cannot set the channel callbacks");
 	return 0;
 bad:
 	c->bad_opens++;
@@ -572,14 +589,16 @@ serve_badopen(ssh_session session, ssh_event ev, struct conn *c)
 }
 
 /* Let the client see the close: wait for the exec client to hang up, or
- * for the forwarding client (which stays connected) to confirm the close. */
+ * for the forwarding client (which stays connected) to confirm the close,
+ * which it does once it wrote the echo to its local socket. Our own close
+ * already makes ssh_channel_is_closed() true, so the callback tells. */
 static void
 conn_drain(ssh_session session, ssh_event ev, const struct conn *c)
 {
 	int i;
 
 	for (i = 0; i < 100 && ssh_is_connected(session); i++) {
-		if (c->mode == MODE_STREAMLOCAL && ssh_channel_is_closed(c->chan))
+		if (c->mode == MODE_STREAMLOCAL && c->remote_closed)
 			break;
 		if (ssh_event_dopoll(ev, 100) == SSH_ERROR)
 			break;
