@@ -341,7 +341,11 @@ pp_expand(struct prepass *pp, const yaml_event_t *ev, const char *v, size_t n, s
 			;
 		if (j == 0 || j >= sizeof(var) || i + 2 + j >= n || name[j] != '}') {
 			const char *close = memchr(v + i, '}', n - i);
-			size_t show = close ? (size_t)(close - (v + i)) + 1 : n - i;
+			size_t show = close ? (size_t)(close - (v + i)) + 1 : n - i, k;
+
+			for (k = 0; k < show && (unsigned char)v[i + k] >= 0x20; k++)
+				;
+			show = k;
 
 			pp_fail(pp, &ev->start_mark,
 			    "malformed variable reference \"%.*s\" (want ${NAME})",
@@ -363,6 +367,12 @@ pp_expand(struct prepass *pp, const yaml_event_t *ev, const char *v, size_t n, s
 		i += j + 3;
 	}
 	return 0;
+}
+
+static int
+pp_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
 /* Replaces out (a path) with the whitespace-trimmed contents of that file. */
@@ -409,16 +419,18 @@ pp_read_file(struct prepass *pp, const yaml_event_t *ev, struct sbuf *val)
 		if (sbuf_put(&data, chunk, (size_t)r) != 0)
 			goto oom;
 	}
-	for (a = 0; a < data.len && strchr(" \t\r\n\v\f", data.p[a]) != NULL; a++)
+	if (data.p == NULL && sbuf_put(&data, "", 0) != 0)	/* an empty file */
+		goto oom;
+	for (a = 0; a < data.len && pp_space(data.p[a]); a++)
 		;
-	for (b = data.len; b > a && strchr(" \t\r\n\v\f", data.p[b - 1]) != NULL; b--)
+	for (b = data.len; b > a && pp_space(data.p[b - 1]); b--)
 		;
 	if (!utf8_text(data.p + a, b - a)) {
 		pp_fail(pp, &ev->start_mark, "!file \"%s\" is not UTF-8 text", path.p);
 		goto out;
 	}
 	sbuf_wipe(val);
-	if (sbuf_put(val, b > a ? data.p + a : "", b - a) != 0)
+	if (sbuf_put(val, data.p + a, b - a) != 0)
 		goto oom;
 	rc = 0;
 	goto out;

@@ -462,6 +462,40 @@ test_env_and_file(void **state)
 	/* ... so an error after the substitutions still names the right line */
 	expect_load_error("lines.yaml", "server.forking", 10, 12, "expected a boolean (true/false), got \"perhaps\"");
 
+	/* an empty or blank file is an empty value; a NUL byte is not text */
+	{
+		char secret[] = "/tmp/test-config-XXXXXX", cfgpath[] = "/tmp/test-config-XXXXXX";
+		char yaml[256];
+
+		write_tmp(secret, " \n\t\n");
+		snprintf(yaml, sizeof(yaml), HEAD "nats:\n  password: !file %s\n", secret);
+		write_tmp(cfgpath, yaml);
+		c = load_ok(cfgpath);
+		assert_string_equal(c->nats.password, "");
+		config_free(c);
+		assert_int_equal(truncate(secret, 0), 0);
+		c = load_ok(cfgpath);
+		assert_string_equal(c->nats.password, "");
+		config_free(c);
+		{
+			FILE *f = fopen(secret, "w");
+
+			assert_non_null(f);
+			assert_int_equal(fwrite("a\0b\n", 1, 4, f), 4);
+			assert_int_equal(fclose(f), 0);
+		}
+		c = NULL;
+		assert_int_equal(config_load(cfgpath, &c, &err), -1);
+		assert_null(c);
+		assert_string_equal(err.key, "nats.password");
+		assert_int_equal(err.line, 5);
+		assert_int_equal(err.column, 13);
+		snprintf(yaml, sizeof(yaml), "%s:5:13: nats.password: !file \"%s\" is not UTF-8 text", cfgpath, secret);
+		assert_string_equal(err.message, yaml);
+		unlink(secret);
+		unlink(cfgpath);
+	}
+
 	/* config_parse takes resolved text: no environment, no files */
 	c = parse_ok(HEAD "nats:\n  url: \"${NOT_EXPANDED}\"\n");
 	assert_string_equal(c->nats.url, "${NOT_EXPANDED}");
