@@ -171,6 +171,7 @@ on_status(struct gcall *call, const struct gcall_status *gs, void *arg)
 	(void)call;
 	st->ended = true;
 	st->status_code = gs->code;
+	st->status_local = gs->local != 0;
 	snprintf(st->status_msg, sizeof(st->status_msg), "%s", gs->details);
 	for (i = 0; st->status_msg[i] != '\0'; i++)
 		if ((unsigned char)st->status_msg[i] < 0x20)
@@ -224,7 +225,7 @@ send_shell_start(struct session *st)
 	int r;
 
 	if (session_env_list(st, &env, &n) != 0)
-		return -1;
+		return GRPCC_ERR_NOMEM;
 	start.as_user = (char *)workspace_as_user(st->ch->c);
 	start.cmdshell = "/bin/sh";
 	start.setenvvars = env;
@@ -237,7 +238,7 @@ send_shell_start(struct session *st)
 	req.start_request = &start;
 	r = gcall_send(st->call, &req.base);
 	session_env_free(env, n);
-	return r == 0 ? 0 : -1;
+	return r;
 }
 
 static int
@@ -257,7 +258,7 @@ send_command(struct session *st)
 	} else {
 		/* Empty: k8shelld runs the user's login shell (no User.shell here). */
 		if (session_env_list(st, &env, &n) != 0)
-			return -1;
+			return GRPCC_ERR_NOMEM;
 		cd.env_vars = env;
 		cd.n_env_vars = n;
 		cd.use_pty = st->pty;
@@ -268,7 +269,7 @@ send_command(struct session *st)
 	req.command_details = &cd;
 	r = gcall_send(st->call, &req.base);
 	session_env_free(env, n);
-	return r == 0 ? 0 : -1;
+	return r;
 }
 
 static int
@@ -290,8 +291,12 @@ stream_start(struct session *st, struct gcall_chan *chan)
 		    grpcc_strerror(r));
 		return -1;
 	}
-	if ((st->what == SESSION_SHELL ? send_shell_start(st) : send_command(st)) != 0) {
-		log_error("%s: cannot send the %s start", st->ch->id, what_name(st->what));
+	/* A call that ended at once (e.g. an unreadable token file) refuses the
+	 * send; its on_status tells why, so that is not an error here. */
+	r = st->what == SESSION_SHELL ? send_shell_start(st) : send_command(st);
+	if (r != 0 && r != GRPCC_ERR_STATE) {
+		log_error("%s: cannot send the %s start: %s", st->ch->id, what_name(st->what),
+		    grpcc_strerror(r));
 		return -1;
 	}
 	recv_next(st);
@@ -606,9 +611,11 @@ session_end(struct session *st)
 		end_channel(st, 0, NULL, false);
 		return;
 	}
-	log_warn("%s: %s stream %s failed: status %d: %s", st->ch->id, what_name(st->what),
-	    st->call_id, st->status_code, st->status_msg);
+	log_warn("%s: %s stream %s failed: status %d%s: %s", st->ch->id, what_name(st->what),
+	    st->call_id, st->status_code, st->status_local ? " (raised here)" : "", st->status_msg);
+	/* A failure raised here (token file, memory) is the operator's to read in the log. */
 	snprintf(msg, sizeof(msg), "workspace %s failed: %s", what_name(st->what),
+	    st->status_local ? "internal error, retry shortly" :
 	    st->status_msg[0] != '\0' ? st->status_msg : "stream error");
 	end_channel(st, 1, msg, true);
 }

@@ -70,6 +70,7 @@ struct session {
 	int exit_code;
 	bool ended;			/* on_status seen */
 	int status_code;
+	bool status_local;		/* raised client-side (gcall_status.local) */
 	char status_msg[256];
 };
 

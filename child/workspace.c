@@ -145,9 +145,14 @@ ws_handshake_done(struct gcall *call, const struct gcall_status *st, ProtobufCMe
 	(void)call;	/* frees itself after this callback */
 	if (st->code != GRPC_STATUS_OK) {
 		ws_one_line(detail, sizeof(detail), st->details);
-		log_warn("workspace handshake with %s failed: status %d: %s",
-		    c->cfg->provisioner_static.address, st->code, detail);
-		if (st->code == GRPC_STATUS_UNAVAILABLE || st->code == GRPC_STATUS_DEADLINE_EXCEEDED)
+		log_emit(st->local ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN, __func__, NULL,
+		    "workspace handshake with %s failed: status %d%s: %s",
+		    c->cfg->provisioner_static.address, st->code, st->local ? " (raised here)" : "",
+		    detail);
+		if (st->local)
+			/* Ours (token file, memory): the details are for the log only. */
+			snprintf(msg, sizeof(msg), "internal error, retry shortly");
+		else if (st->code == GRPC_STATUS_UNAVAILABLE || st->code == GRPC_STATUS_DEADLINE_EXCEEDED)
 			snprintf(msg, sizeof(msg), "%s", WS_MSG_UNREACHABLE);
 		else
 			snprintf(msg, sizeof(msg), "workspace handshake failed: %s", detail);
