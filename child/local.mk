@@ -12,3 +12,10 @@ libchild_a_SOURCES = child/child.c child/child.h \
 	child/pump.c child/pump.h child/channel-tcpip.c child/channel-streamlocal.c \
 	child/agent.c child/agent.h
 libchild_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
+
+# The workspace Handshake against an in-process k8shelld (regress/unit/test-workspace.c).
+check_PROGRAMS += regress/unit/test-workspace
+TESTS += regress/unit/test-workspace
+regress_unit_test_workspace_SOURCES = regress/unit/test-workspace.c child/workspace.c
+regress_unit_test_workspace_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS) $(CMOCKA_CFLAGS)
+regress_unit_test_workspace_LDADD = libproto.a libcommon.a $(DEP_LIBS) $(CMOCKA_LIBS)
