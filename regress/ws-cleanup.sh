@@ -68,8 +68,7 @@ wait_for 10 no_sleeps_tagged "1000.$tag" ||
 	fail "-W: the forwarded TCP connection is still open 10 s after the client was killed"
 
 pid_alive "$WS_PID" || fail "workspaced died"
-[ -z "$(proc_descendants "$WS_PID")" ] ||
-	fail "processes left under workspaced: $(for p in $(proc_descendants "$WS_PID"); do proc_cmdline "$p"; echo; done)"
+wait_for 5 ws_no_processes || fail "processes left under workspaced: $(ws_list_processes)"
 ssh_try alice 'echo alive'
 expect_rc "a new login afterwards" 0
 expect_file "a new login afterwards" "$SCRATCH/ssh.out" "alive"

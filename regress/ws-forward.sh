@@ -1,11 +1,17 @@
 #	regress/ws-forward.sh: direct-tcpip through the workspace: ssh -L to a loopback
-#	HTTP server, ssh -W as a ProxyCommand (VS Code's way in), and ssh -D (SOCKS).
+#	HTTP server, ssh -W as a ProxyCommand (VS Code's way in), ssh -D (SOCKS), and
+#	server.maxDirectTCPIPConnections.
 
-tid="ws-forward: -L to an HTTP server, -W as ProxyCommand, -D with curl --socks5-hostname"
+tid="ws-forward: -L to an HTTP server, -W as ProxyCommand, -D with curl --socks5-hostname, direct-tcpip limit"
 . "$(dirname "$0")/test-exec.sh"
 . "$(dirname "$0")/ws-lib.sh"
 
-require_cmd curl python3
+require_cmd curl python3 socat
+# The ssh -N forwards below live longer than one command's default bound.
+SSH_TIMEOUT=180
+# Per-connection limit on direct-tcpip channels (checked at the end).
+MAXFWD=6
+WS_SERVER_EXTRA="  maxDirectTCPIPConnections: $MAXFWD"
 ws_setup
 
 # The HTTP server in the "workspace" (this machine), serving one known file.
@@ -67,13 +73,13 @@ kill "$fwd_L2" 2>/dev/null
 # forward at once (spec/k8shelld.md PortForward), with no half-close.
 printf 'GET /hello.txt HTTP/1.0\r\nHost: x\r\n\r\n' >"$SCRATCH/req.txt"
 mkfifo "$SCRATCH/req.fifo" || fatal "mkfifo"
-(cat "$SCRATCH/req.txt"; sleep 5) >"$SCRATCH/req.fifo" &
+(cat "$SCRATCH/req.txt"; sleep 15) >"$SCRATCH/req.fifo" &
 track_pid $!
 start=$(now_ms)
 ws_run "$SCRATCH/req.fifo" alice -W "$LOOPBACK:$HTTP_PORT"
 took=$(($(now_ms) - start))
 # The server's close ends the channel: ssh does not wait for its stdin.
-[ "$took" -lt 4000 ] || fail "-W: ssh ran $took ms; the server's close should end it"
+[ "$took" -lt 10000 ] || fail "-W: ssh ran $took ms; the server's close should end it"
 expect_rc "-W HTTP request" 0
 head -n 1 "$SCRATCH/ssh.out" | grep -q "^HTTP/1.0 200" ||
 	fail "-W: no 'HTTP/1.0 200' status line: $(head -n 1 "$SCRATCH/ssh.out")"
@@ -95,3 +101,44 @@ curl -sS --max-time 30 --socks5-hostname "$LOOPBACK:$DPORT" -o "$SCRATCH/blob.D"
 	fail "-D: curl blob.bin failed: $(cat "$SCRATCH/curl.err")"
 expect_eq "-D: sha256 of blob.bin" "$(sha256_of "$SCRATCH/blob.D" 2>/dev/null)" "$want"
 kill "$fwd_D" 2>/dev/null
+
+# server.maxDirectTCPIPConnections: MAXFWD held forwards work, one more is
+# refused (resource shortage, spec/flows.md §5), and once one ends a new one works.
+ECHO_PORT=$(free_port)
+socat "TCP-LISTEN:$ECHO_PORT,bind=$LOOPBACK,reuseaddr,fork" EXEC:cat >/dev/null 2>&1 &
+track_pid $!
+wait_for 10 port_listening "$ECHO_PORT" || fatal "the echo server did not listen"
+LPORT3=$(free_port)
+fwd_open M "$LPORT3" -L "$LPORT3:$LOOPBACK:$ECHO_PORT"
+# hold N SECONDS: a connection through the forward that sends "ping-N" and
+# stays open SECONDS; what comes back is in $SCRATCH/hold.N.
+# One process per hold (sh -c), so kill_tree ends all of it and does not
+# wait for a pipeline's sleep.
+hold() {
+	sh -c '(echo "ping-$1"; sleep "$2") | timeout 60 socat - "TCP:$3"' sh "$1" "$2" "$LOOPBACK:$LPORT3" \
+	    >"$SCRATCH/hold.$1" 2>/dev/null &
+	eval "hold_$1=\$!"
+	track_pid $!
+}
+held() {
+	grep -q "^ping-$1\$" "$SCRATCH/hold.$1" 2>/dev/null
+}
+i=0
+while [ "$i" -lt "$MAXFWD" ]; do
+	i=$((i + 1))
+	hold "$i" 30
+	wait_for 15 held "$i" || fatal "limit: forward $i of $MAXFWD got no echo"
+done
+over=$((MAXFWD + 1))
+hold "$over" 3
+wait_for 10 grep -q "open failed" "$SCRATCH/fwd.M.log"
+grep -q "open failed: resource shortage: maximum direct-tcpip connections exceeded ($MAXFWD)" "$SCRATCH/fwd.M.log" ||
+	fail "limit: no 'open failed: resource shortage: maximum direct-tcpip connections exceeded ($MAXFWD)': $(grep 'open failed' "$SCRATCH/fwd.M.log")"
+held "$over" && fail "limit: forward $over of $MAXFWD was served"
+# One ends; the next is served again.
+kill_tree "$hold_1"
+next=$((MAXFWD + 2))
+sleep 1
+hold "$next" 30
+wait_for 15 held "$next" || fail "limit: after one forward ended, a new one got no echo"
+kill "$fwd_M" 2>/dev/null

@@ -15,11 +15,11 @@ expect_file "quiet session" "$SCRATCH/ssh.out" "done"
 grep -q "Timeout, server" "$SCRATCH/ssh.err" &&
 	fail "the client timed the server out: $(grep "Timeout" "$SCRATCH/ssh.err")"
 
-# A quiet held connection (ssh -N) survives 4 s of keepalives as well.
-session_open ka alice -o ServerAliveInterval=1 -o ServerAliveCountMax=1
-sleep 4
+# A quiet held connection (ssh -N) survives 5 s of keepalives as well.
+session_open ka alice -o ServerAliveInterval=1 -o ServerAliveCountMax=2
+sleep 5
 pid_alive "$(session_pid ka)" || fail "ssh -N with ServerAliveInterval=1 exited: $(grep -v '^debug' "$SCRATCH/session.ka.log" | tail -n 3)"
 session_exec ka 'echo still-here'
-expect_rc "command after 4 s of keepalives" 0
-expect_file "command after 4 s of keepalives" "$SCRATCH/ssh.out" "still-here"
+expect_rc "command after 5 s of keepalives" 0
+expect_file "command after 5 s of keepalives" "$SCRATCH/ssh.out" "still-here"
 session_close ka

@@ -154,6 +154,18 @@ pids_with_cmdline() {
 	done
 }
 
+# ws_no_processes: nothing runs under workspaced (its sessions all ended).
+ws_no_processes() {
+	[ -z "$(proc_descendants "$WS_PID")" ]
+}
+
+# ws_list_processes: what runs under workspaced, one command line per line.
+ws_list_processes() {
+	for _lp_p in $(proc_descendants "$WS_PID"); do
+		echo "$_lp_p: $(proc_cmdline "$_lp_p")"
+	done
+}
+
 no_pids_with_cmdline() {
 	[ -z "$(pids_with_cmdline "$1")" ]
 }

@@ -41,6 +41,4 @@ sig_run TERM 'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0
 expect_eq "trapped TERM" "$(tr '\n' '|' <"$SCRATCH/sig.out")" "ready|got-term|exit-status 3|"
 
 # No process of the killed commands is left.
-sleep 0.5
-[ -z "$(proc_descendants "$WS_PID")" ] ||
-	fail "processes left under workspaced: $(for p in $(proc_descendants "$WS_PID"); do proc_cmdline "$p"; echo; done)"
+wait_for 5 ws_no_processes || fail "processes left under workspaced: $(ws_list_processes)"
