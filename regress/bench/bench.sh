@@ -149,30 +149,75 @@ median() {
 	sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# row NAME FUNC: RUNS runs per server, alternating; median MB/s (10^6 bytes/s).
+# server_cpu WHICH: CPU time (clock ticks, user + system, all threads) of the
+# server's long-lived processes: sshd's (comm sshd) for sshd; the monitors,
+# children and workspaced for proxy; workspaced alone for wsd. The commands a run starts (head, wc,
+# the shells) are the same on both sides and not counted.
+server_cpu() {
+	case $1 in
+	sshd) _sc_l="$SSHD_PID $(proc_descendants "$SSHD_PID")"; _sc_c=sshd ;;
+	proxy) _sc_l="$PROXY_PID $(proc_descendants "$PROXY_PID") $WS_PID"; _sc_c= ;;
+	wsd) _sc_l=$WS_PID; _sc_c=workspaced ;;
+	esac
+	_sc_t=0
+	for _sc_p in $_sc_l; do
+		read -r _sc_s 2>/dev/null <"/proc/$_sc_p/stat" || continue
+		_sc_n=${_sc_s#*(}
+		_sc_n=${_sc_n%%)*}
+		case $_sc_n in
+		ssh-proxy|workspaced|sshd) ;;
+		*) continue ;;
+		esac
+		[ -n "$_sc_c" ] && [ "$_sc_n" != "$_sc_c" ] && continue
+		# shellcheck disable=SC2086
+		set -- ${_sc_s##*) }
+		# Fields 14 and 15 (utime, stime) are $12 and $13 after the comm.
+		_sc_t=$((_sc_t + ${12} + ${13}))
+	done
+	echo "$_sc_t"
+}
+TICK=$(getconf CLK_TCK)
+
+# row NAME FUNC: RUNS runs per server, alternating; median MB/s (10^6 bytes/s)
+# and median server CPU seconds per GiB moved.
 ROWS=
 row() {
 	_rn=$1
 	_rf=$2
 	: >"$SCRATCH/row.sshd"
 	: >"$SCRATCH/row.proxy"
+	: >"$SCRATCH/cpu.sshd"
+	: >"$SCRATCH/cpu.proxy"
+	: >"$SCRATCH/cpu.wsd"
 	_r=0
 	while [ "$_r" -lt "$RUNS" ]; do
 		_r=$((_r + 1))
 		for _w in sshd proxy; do
+			_c0=$(server_cpu "$_w")
+			_w0=$(server_cpu wsd)
 			# shellcheck disable=SC2046
 			set -- $("$_rf" "$_w")
+			_c1=$(server_cpu "$_w")
+			_w1=$(server_cpu wsd)
 			[ "$2" = "$BYTES" ] ||
 				fail "$_rn, $_w, run $_r: ${2:-0} bytes arrived, expected $BYTES"
 			awk -v ms="$1" -v b="$BYTES" 'BEGIN { printf "%.1f\n", b / 1e6 / (ms / 1000) }' >>"$SCRATCH/row.$_w"
+			awk -v t="$((_c1 - _c0))" -v hz="$TICK" -v b="$BYTES" \
+			    'BEGIN { printf "%.2f\n", t / hz / (b / 1073741824) }' >>"$SCRATCH/cpu.$_w"
+			[ "$_w" = proxy ] && awk -v t="$((_w1 - _w0))" -v hz="$TICK" -v b="$BYTES" \
+			    'BEGIN { printf "%.2f\n", t / hz / (b / 1073741824) }' >>"$SCRATCH/cpu.wsd"
 		done
 	done
 	_s=$(median <"$SCRATCH/row.sshd")
 	_p=$(median <"$SCRATCH/row.proxy")
-	ROWS="$ROWS$(awk -v n="$_rn" -v s="$_s" -v p="$_p" 'BEGIN {
-	    printf "%-34s %9.1f MB/s %9.1f MB/s %7.2f   >= 0.90 %s\n", n, s, p, p / s, (p / s >= 0.9 ? "ok" : "BELOW") }')
+	_cs=$(median <"$SCRATCH/cpu.sshd")
+	_cp=$(median <"$SCRATCH/cpu.proxy")
+	_cw=$(median <"$SCRATCH/cpu.wsd")
+	ROWS="$ROWS$(awk -v n="$_rn" -v s="$_s" -v p="$_p" -v cs="$_cs" -v cp="$_cp" -v cw="$_cw" 'BEGIN {
+	    printf "%-30s %8.1f MB/s %8.1f MB/s %6.2f  >= 0.90 %-5s %6.2f %6.2f %6.2f\n", n, s, p, p / s,
+	        (p / s >= 0.9 ? "ok" : "BELOW"), cs, cp, cw }')
 "
-	verbose "$_rn: sshd $(tr '\n' ' ' <"$SCRATCH/row.sshd")MB/s; proxy $(tr '\n' ' ' <"$SCRATCH/row.proxy")MB/s"
+	verbose "$_rn: sshd $(tr '\n' ' ' <"$SCRATCH/row.sshd")MB/s; proxy $(tr '\n' ' ' <"$SCRATCH/row.proxy")MB/s; server CPU s/GiB sshd $(tr '\n' ' ' <"$SCRATCH/cpu.sshd")proxy $(tr '\n' ' ' <"$SCRATCH/cpu.proxy")"
 }
 
 MIB=$((BYTES / 1048576))
@@ -200,13 +245,14 @@ done
 ls=$(median <"$SCRATCH/lat.sshd")
 lp=$(median <"$SCRATCH/lat.proxy")
 ROWS="$ROWS$(awk -v n="ssh host true (median of $LOGINS)" -v s="$ls" -v p="$lp" 'BEGIN {
-    printf "%-34s %9.1f ms   %9.1f ms   %7.2f   <= 1.20 %s\n", n, s, p, p / s, (p / s <= 1.2 ? "ok" : "ABOVE") }')
+    printf "%-30s %8.1f ms   %8.1f ms   %6.2f  <= 1.20 %s\n", n, s, p, p / s, (p / s <= 1.2 ? "ok" : "ABOVE") }')
 "
 
 echo
 echo "$($SSH -V 2>&1); kex $KEX, cipher $CIPHER, host key ed25519"
 echo "$(nproc) CPUs, load average $(cut -d ' ' -f 1-3 /proc/loadavg) at the end"
-printf '%-34s %14s %14s %7s   %s\n' "" "sshd" "ssh-proxy" "ratio" "target"
+printf '%-30s %13s %13s %6s  %-14s %20s\n' "" "sshd" "ssh-proxy" "ratio" "target" "server CPU s/GiB"
+printf '%-30s %13s %13s %6s  %-14s %6s %6s %6s\n' "" "" "" "" "" "sshd" "proxy" "(wsd)"
 printf '%s' "$ROWS"
 [ -n "$hwm" ] && echo "ssh-proxy child peak RSS (VmHWM) after the throughput rows: $hwm"
 echo
