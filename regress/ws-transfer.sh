@@ -35,6 +35,7 @@ track_pid $!
 mux_run big "$SCRATCH/zero.fifo" 'wc -c'
 expect_rc "1 GiB upload" 0
 expect_file "1 GiB upload: bytes the command read" "$SCRATCH/ssh.out" "1073741824"
+verbose "child $child VmHWM after the 1 GiB upload: $(proc_status "$child" VmHWM)"
 
 timeout "$SSH_TIMEOUT" "$SSH" -F /dev/null -o ControlMaster=no -o ControlPath="$SCRATCH/ctl.big" \
     -o BatchMode=yes -o LogLevel=ERROR "$HOSTKEY_ALIAS" 'head -c 1073741824 /dev/zero' \
@@ -43,7 +44,7 @@ expect_file "1 GiB download: bytes received" "$SCRATCH/ssh.out" "1073741824"
 
 pid_alive "$child" || fatal "the child $child ended during the transfers"
 after=$(proc_status "$child" VmHWM)
-verbose "child $child VmHWM: $before before, $after after 2 GiB"
+verbose "child $child VmHWM: $before before, $after after the 1 GiB download"
 if built_with_asan; then
 	verbose "AddressSanitizer build: the ${RSS_LIMIT_KIB} KiB peak RSS bound is not checked"
 elif [ "$(kib_of "$after")" -ge "$RSS_LIMIT_KIB" ]; then

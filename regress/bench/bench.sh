@@ -226,9 +226,11 @@ row "exec upload ($MIB MiB)" m_upload
 row "-L upload ($MIB MiB)" m_fwd_up
 row "-L download ($MIB MiB)" m_fwd_down
 
-child=$(children_of "$PROXY_PID" | head -n 1)
+# Peak RSS of each --child still open: the held exec connection and the -L one.
 hwm=
-[ -n "$child" ] && hwm=$(proc_status "$child" VmHWM)
+for child in $(children_of "$PROXY_PID"); do
+	hwm="$hwm $(proc_status "$child" VmHWM),"
+done
 
 # Login latency: a new connection running `true`, alternating servers.
 : >"$SCRATCH/lat.sshd"
@@ -254,5 +256,5 @@ echo "$(nproc) CPUs, load average $(cut -d ' ' -f 1-3 /proc/loadavg) at the end"
 printf '%-30s %13s %13s %6s  %-14s %20s\n' "" "sshd" "ssh-proxy" "ratio" "target" "server CPU s/GiB"
 printf '%-30s %13s %13s %6s  %-14s %6s %6s %6s\n' "" "" "" "" "" "sshd" "proxy" "(wsd)"
 printf '%s' "$ROWS"
-[ -n "$hwm" ] && echo "ssh-proxy child peak RSS (VmHWM) after the throughput rows: $hwm"
+[ -n "$hwm" ] && echo "ssh-proxy children's peak RSS (VmHWM) after the throughput rows:${hwm%,}"
 echo
