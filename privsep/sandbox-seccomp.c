@@ -28,6 +28,8 @@
  * one that no library in the child makes (the child never execs, never forks
  * a helper, never changes ids): EPERM where a probing library should see a
  * plain refusal, SIGSYS for the process where only an exploit would ask.
+ * Other children run as the same user: signals, pidfds and resource limits
+ * may name only this process (tkill: its main thread).
  */
 
 #if defined(__x86_64__) && !defined(__ILP32__)
@@ -178,8 +180,8 @@ static const struct sandbox_rule sandbox_rules[] = {
 #endif
 };
 
-/* The header, 3 argument-checked calls and 2 instructions per rule. */
-#define SANDBOX_PROG_MAX	(32 + 2 * (sizeof(sandbox_rules) / sizeof(sandbox_rules[0])))
+/* The header, 10 argument-checked calls and 2 instructions per rule. */
+#define SANDBOX_PROG_MAX	(80 + 2 * (sizeof(sandbox_rules) / sizeof(sandbox_rules[0])))
 
 struct sandbox_prog {
 	struct sock_filter insn[SANDBOX_PROG_MAX];
@@ -203,17 +205,19 @@ emit_ret(struct sandbox_prog *p, uint32_t action)
 	emit(p, BPF_RET | BPF_K, action, 0, 0);
 }
 
-/* "nr" with first argument (as a 32-bit int) equal to one of vals: deny.
- * Expects the syscall number in A; leaves it there when nr does not match. */
+/* "nr" whose first argument (as a 32-bit int) is one of vals returns
+ * on_match, any other value on_other. Expects the syscall number in A and
+ * leaves it there when nr does not match. */
 static void
-emit_arg0_in(struct sandbox_prog *p, int nr, const uint32_t *vals, uint8_t n)
+emit_arg0_in(struct sandbox_prog *p, int nr, const uint32_t *vals, uint8_t n,
+    uint32_t on_match, uint32_t on_other)
 {
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, (uint8_t)(n + 3));
 	emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(0), 0, 0);
 	for (uint8_t i = 0; i < n; i++)
 		emit(p, BPF_JMP | BPF_JEQ | BPF_K, vals[i], (uint8_t)(n - i), 0);
-	emit_ret(p, SECCOMP_RET_ALLOW);
-	emit_ret(p, RET_DENY);
+	emit_ret(p, on_other);
+	emit_ret(p, on_match);
 }
 
 /* "nr" with any of mask's bits in its first argument: deny. */
@@ -231,9 +235,17 @@ static int
 sandbox_build(struct sandbox_prog *p)
 {
 	static const uint32_t bad_domains[] = { AF_NETLINK, AF_PACKET };
+	static const int self_only[] = { __NR_kill, __NR_tgkill, __NR_tkill,
+	    __NR_rt_sigqueueinfo, __NR_rt_tgsigqueueinfo,
+#ifdef __NR_pidfd_open
+	    __NR_pidfd_open,
+#endif
+	};
 #ifndef SANDBOX_ALLOWS_PTRACE
 	static const uint32_t bad_prctl[] = { PR_SET_DUMPABLE };
 #endif
+	/* Installed per process: the filter knows whose pid is "self". */
+	const uint32_t self[] = { 0, (uint32_t)getpid() };
 
 	memset(p, 0, sizeof(*p));
 	/* Another ABI (int 0x80 on x86_64) would index another syscall table. */
@@ -249,11 +261,17 @@ sandbox_build(struct sandbox_prog *p)
 	/* Netlink would reconfigure nothing unprivileged, but it is a large
 	 * kernel surface and nothing here needs it (glibc's getaddrinfo copes
 	 * without it); packet sockets are never ours. */
-	emit_arg0_in(p, __NR_socket, bad_domains, 2);
+	emit_arg0_in(p, __NR_socket, bad_domains, 2, RET_DENY, SECCOMP_RET_ALLOW);
 	emit_arg0_bits(p, __NR_clone, CLONE_NEW_ANY);
+	/* Sibling children run as the same user: signal only ourselves (raise,
+	 * pthread_kill and abort name our own pid), no process groups, no -1. */
+	for (size_t i = 0; i < sizeof(self_only) / sizeof(self_only[0]); i++)
+		emit_arg0_in(p, self_only[i], self + 1, 1, SECCOMP_RET_ALLOW, RET_DENY);
+	/* Resource limits: our own (pid 0 is how glibc asks), never a sibling's. */
+	emit_arg0_in(p, __NR_prlimit64, self, 2, SECCOMP_RET_ALLOW, RET_DENY);
 #ifndef SANDBOX_ALLOWS_PTRACE
 	/* Non-dumpable must stay so. */
-	emit_arg0_in(p, __NR_prctl, bad_prctl, 1);
+	emit_arg0_in(p, __NR_prctl, bad_prctl, 1, RET_DENY, SECCOMP_RET_ALLOW);
 #endif
 	for (size_t i = 0; i < sizeof(sandbox_rules) / sizeof(sandbox_rules[0]); i++) {
 		emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)sandbox_rules[i].nr, 0, 1);

@@ -23,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -246,6 +247,56 @@ p_get_dumpable(void)
 	return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/* Signals and limits: only to ourselves; the parent stands for a sibling
+ * child of the same user (signal 0 only checks permission). */
+static int
+p_kill_other(void)
+{
+	return result(kill(getppid(), 0));
+}
+
+static int
+p_kill_group(void)
+{
+	return result(kill(0, 0));
+}
+
+static int
+p_tgkill_other(void)
+{
+	return result(syscall(SYS_tgkill, getppid(), getppid(), 0));
+}
+
+static int
+p_tkill_other(void)
+{
+	return result(syscall(SYS_tkill, getppid(), 0));
+}
+
+static int
+p_sigqueue_other(void)
+{
+	union sigval v = { .sival_int = 1 };
+
+	return result(sigqueue(getppid(), 0, v));
+}
+
+#ifdef SYS_pidfd_open
+static int
+p_pidfd_other(void)
+{
+	return result(syscall(SYS_pidfd_open, getppid(), 0));
+}
+#endif
+
+static int
+p_prlimit_other(void)
+{
+	struct rlimit rl;
+
+	return result(prlimit(getppid(), RLIMIT_NOFILE, NULL, &rl));
+}
+
 struct denied_case {
 	const char *name;
 	probe_fn fn;
@@ -284,6 +335,15 @@ test_denied(void **state)
 		{ "personality(query)", p_personality, 0, EPERM },
 		{ "keyctl", p_keyctl, ANY, EPERM },
 		{ "prctl(PR_SET_DUMPABLE)", p_set_dumpable, 0, dumpable_want },
+		{ "kill(parent, 0)", p_kill_other, 0, EPERM },
+		{ "kill(0, 0)", p_kill_group, 0, EPERM },
+		{ "tgkill(parent)", p_tgkill_other, 0, EPERM },
+		{ "tkill(parent)", p_tkill_other, 0, EPERM },
+		{ "sigqueue(parent)", p_sigqueue_other, 0, EPERM },
+#ifdef SYS_pidfd_open
+		{ "pidfd_open(parent)", p_pidfd_other, 0, EPERM },
+#endif
+		{ "prlimit(parent)", p_prlimit_other, 0, EPERM },
 		/* Not a refusal: the value of the flag, cleared by the sandbox. */
 		{ "prctl(PR_GET_DUMPABLE)", p_get_dumpable, 1, 0 },
 	};
@@ -538,6 +598,47 @@ p_misc(void)
 	return 0;
 }
 
+static volatile sig_atomic_t got_usr1;
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
+}
+
+static void *
+thread_wait(void *arg)
+{
+	return arg;
+}
+
+static int
+p_signal_self(void)
+{
+	struct sigaction sa;
+	struct rlimit rl;
+	pthread_t t;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	if (sigaction(SIGUSR1, &sa, NULL) != 0)
+		return 10;
+	/* raise: tgkill on our own pid and thread. */
+	if (raise(SIGUSR1) != 0 || !got_usr1)
+		return 11;
+	if (kill(getpid(), 0) != 0 || syscall(SYS_tkill, getpid(), 0) != 0)
+		return 12;
+	if (pthread_create(&t, NULL, thread_wait, NULL) != 0 ||
+	    pthread_kill(t, 0) != 0 || pthread_join(t, NULL) != 0)
+		return 13;
+	/* getrlimit and setrlimit are prlimit64 on pid 0. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || setrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+	    prlimit(getpid(), RLIMIT_NOFILE, NULL, &rl) != 0)
+		return 14;
+	return 0;
+}
+
 /* /proc/self/status as the sandbox.sh scenario reads it for the child. */
 static int
 p_status(void)
@@ -570,6 +671,7 @@ test_allowed(void **state)
 		{ "memory and getrandom", p_memory },
 		{ "files and getaddrinfo", p_files_and_dns },
 		{ "sigaltstack, prctl, sched_yield, readlink", p_misc },
+		{ "signals and limits for ourselves", p_signal_self },
 		{ "Seccomp: 2 in /proc/self/status", p_status },
 	};
 
