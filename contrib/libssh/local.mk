@@ -4,9 +4,12 @@ EXTRA_DIST += contrib/libssh/README contrib/libssh/series contrib/libssh/build.s
 	contrib/libssh/0001-server-hostkey-sign-callback.patch \
 	contrib/libssh/0002-server-direct-streamlocal-channel-open.patch \
 	contrib/libssh/0003-server-channel-open-failure-reason.patch \
+	contrib/libssh/0004-disconnect-flush-before-close.patch \
+	contrib/libssh/0005-server-userauth-failure-on-bad-publickey.patch \
 	contrib/libssh/tests/test-lib.sh \
 	contrib/libssh/tests/hostkey-sign.sh contrib/libssh/tests/streamlocal.sh \
-	contrib/libssh/tests/open-failure.sh
+	contrib/libssh/tests/open-failure.sh contrib/libssh/tests/disconnect.sh \
+	contrib/libssh/tests/auth-badsig.sh
 
 # One-connection libssh server the scripts run against the OpenSSH client.
 check_PROGRAMS += contrib/libssh/tests/patch-server
@@ -15,4 +18,5 @@ contrib_libssh_tests_patch_server_CFLAGS = $(AM_CFLAGS) $(LIBSSH_CFLAGS) $(CRYPT
 contrib_libssh_tests_patch_server_LDADD = $(LIBSSH_LIBS) $(CRYPTO_LIBS)
 
 TESTS += contrib/libssh/tests/hostkey-sign.sh contrib/libssh/tests/streamlocal.sh \
-	contrib/libssh/tests/open-failure.sh
+	contrib/libssh/tests/open-failure.sh contrib/libssh/tests/disconnect.sh \
+	contrib/libssh/tests/auth-badsig.sh

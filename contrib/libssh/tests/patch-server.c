@@ -1,5 +1,5 @@
-/* contrib/libssh/tests/patch-server.c: one-connection libssh server that exercises our libssh
- * patches (host key signing callback, direct-streamlocal opens, open failure reasons) against OpenSSH. */
+/* contrib/libssh/tests/patch-server.c: one-connection libssh server that drives our libssh patches
+ * (host key signing, streamlocal opens, open failure reasons, disconnect, auth failures) with OpenSSH. */
 #include "autoconf.h"
 
 #include <sys/socket.h>
@@ -37,6 +37,8 @@ enum test_mode {
 	MODE_STREAMLOCAL,	/* direct-streamlocal open, echoed back */
 	MODE_BADOPEN,		/* a malformed direct-streamlocal open */
 	MODE_REFUSE,		/* every channel open refused with -r/-t */
+	MODE_AUTHFAIL,		/* every auth refused; -n refusals, then disconnect with -m */
+	MODE_BADSIG,		/* a publickey request that must fail (-b), no other reply */
 };
 
 /* libssh's internal SSH_MSG_CHANNEL_OPEN handler, reachable because libssh.a is
@@ -44,6 +46,11 @@ enum test_mode {
  * one in as if it had come off the wire. */
 int ssh_packet_channel_open(ssh_session session, uint8_t type,
     ssh_buffer packet, void *user);
+/* Likewise for SSH_MSG_USERAUTH_REQUEST, as OpenSSH never sends a bad
+ * signature; and the key blob export, not public in 0.10.6. */
+int ssh_packet_userauth_request(ssh_session session, uint8_t type,
+    ssh_buffer packet, void *user);
+int ssh_pki_export_pubkey_blob(const ssh_key key, ssh_string *pblob);
 
 /* Sender channel of the injected open: the failure reply must name it. */
 #define BADOPEN_SENDER	4242
@@ -81,9 +88,10 @@ die(const char *fmt, ...)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: patch-server sign|nosign|streamlocal|badopen|refuse -k hostkey.pub "
-	    "-p portfile [-s privkey] [-a sig_alg] [-l datalen] [-d destination]\n"
-	    "    [-f error|short|alg] [-r reason|default] [-t description]\n");
+	fprintf(stderr, "usage: patch-server sign|nosign|streamlocal|badopen|refuse|authfail|badsig\n"
+	    "    -k hostkey.pub -p portfile [-s privkey] [-a sig_alg] [-l datalen] [-d destination]\n"
+	    "    [-f error|short|alg] [-r reason|default] [-t description] [-n tries -m message]\n"
+	    "    [-b sig|key]\n");
 	exit(2);
 }
 
@@ -388,6 +396,11 @@ struct conn {
 	const char *refuse_text; /* NULL: none */
 	int refuse_rc;		/* refuse: last reply's return code */
 	int misuse_rc;		/* refuse: the reply called on a non-open message */
+	unsigned int max_tries;	/* authfail: publickey refusals before the disconnect */
+	const char *bye;	/* authfail: the disconnect message */
+	unsigned int pubkey_msgs; /* publickey requests that reached the application */
+	bool badkey;		/* badsig: an undecodable key instead of a bad signature */
+	ssh_key hostkey;	/* badsig: the key the forged request names */
 };
 
 static void
@@ -421,6 +434,49 @@ inject_bad_open(ssh_session session)
 	put_u32(b, 32768);
 	put_string(b, "/some/remote/path");
 	ssh_packet_channel_open(session, 90 /* SSH2_MSG_CHANNEL_OPEN */, b, NULL);
+	ssh_buffer_free(b);
+}
+
+/* A signed publickey request that must be refused: a signature of zeros
+ * for a real key, or a key blob of an unknown type. */
+static void
+inject_bad_userauth(ssh_session session, const struct conn *c)
+{
+	static const unsigned char zeros[64];
+	const char *alg = c->badkey ? "ssh-unknown@example.com" : "ssh-ed25519";
+	ssh_string blob = NULL;
+	ssh_buffer b;
+
+	if ((b = ssh_buffer_new()) == NULL)
+		die("ssh_buffer_new");
+	put_string(b, "user");
+	put_string(b, "ssh-connection");
+	put_string(b, "publickey");
+	if (ssh_buffer_add_data(b, "\1", 1) != 0)
+		die("ssh_buffer_add_data");
+	put_string(b, alg);
+	if (c->badkey) {
+		/* string alg, string 32 key bytes */
+		put_u32(b, 4 + strlen(alg) + 4 + 32);
+		put_string(b, alg);
+		put_u32(b, 32);
+		if (ssh_buffer_add_data(b, zeros, 32) != 0)
+			die("ssh_buffer_add_data");
+	} else {
+		if (ssh_pki_export_pubkey_blob(c->hostkey, &blob) != SSH_OK)
+			die("ssh_pki_export_pubkey_blob");
+		put_u32(b, ssh_string_len(blob));
+		if (ssh_buffer_add_data(b, ssh_string_data(blob), ssh_string_len(blob)) != 0)
+			die("ssh_buffer_add_data");
+		ssh_string_free(blob);
+	}
+	/* The signature blob: string alg, string raw signature. */
+	put_u32(b, 4 + strlen(alg) + 4 + sizeof(zeros));
+	put_string(b, alg);
+	put_u32(b, sizeof(zeros));
+	if (ssh_buffer_add_data(b, zeros, sizeof(zeros)) != 0)
+		die("ssh_buffer_add_data");
+	ssh_packet_userauth_request(session, 50 /* SSH2_MSG_USERAUTH_REQUEST */, b, NULL);
 	ssh_buffer_free(b);
 }
 
@@ -479,6 +535,21 @@ conn_message_cb(ssh_session session, ssh_message msg, void *userdata)
 
 	switch (ssh_message_type(msg)) {
 	case SSH_REQUEST_AUTH:
+		if (ssh_message_subtype(msg) == SSH_AUTH_METHOD_PUBLICKEY)
+			c->pubkey_msgs++;
+		if (c->mode == MODE_AUTHFAIL) {
+			ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_PUBLICKEY);
+			return 1;
+		}
+		/* The client's "none" gets no reply of its own: the refusal of
+		 * the forged request is what it must receive. */
+		if (c->mode == MODE_BADSIG) {
+			if (ssh_message_subtype(msg) != SSH_AUTH_METHOD_NONE)
+				return 1;
+			ssh_set_auth_methods(session, SSH_AUTH_METHOD_PUBLICKEY);
+			inject_bad_userauth(session, c);
+			return 0;
+		}
 		/* "none" is enough: these tests are about transport and channels. */
 		if (ssh_message_subtype(msg) != SSH_AUTH_METHOD_NONE) {
 			ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_NONE);
@@ -588,6 +659,19 @@ serve_badopen(ssh_session session, ssh_event ev, struct conn *c)
 		die("the malformed open reached the application");
 }
 
+/* authfail: refuse publickey requests, then hang up with our reason as an
+ * application does after MaxAuthTries: right after a poll turn that wrote the
+ * last refusal, so libssh has not seen POLLOUT since its last write. */
+static void
+serve_authfail(ssh_session session, ssh_event ev, struct conn *c)
+{
+	while (c->pubkey_msgs < c->max_tries)
+		conn_poll(session, ev, c);
+	if (ssh_session_set_disconnect_message(session, c->bye) != SSH_OK)
+		die("ssh_session_set_disconnect_message");
+	ssh_disconnect(session);
+}
+
 /* Let the client see the close: wait for the exec client to hang up, or
  * for the forwarding client (which stays connected) to confirm the close,
  * which it does once it wrote the echo to its local socket. Our own close
@@ -632,14 +716,24 @@ main(int argc, char **argv)
 		mode = MODE_BADOPEN;
 	else if (strcmp(argv[1], "refuse") == 0)
 		mode = MODE_REFUSE;
+	else if (strcmp(argv[1], "authfail") == 0)
+		mode = MODE_AUTHFAIL;
+	else if (strcmp(argv[1], "badsig") == 0)
+		mode = MODE_BADSIG;
 	else
 		usage();
 	conn.mode = mode;
 	conn.refuse_rc = conn.misuse_rc = 1;	/* neither SSH_OK nor SSH_ERROR: not called */
 	optind = 2;
-	while ((ch = getopt(argc, argv, "a:d:f:k:l:p:r:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:d:f:k:l:m:n:p:r:s:t:")) != -1) {
 		switch (ch) {
 		case 'a': signer.want_alg = optarg; break;
+		case 'b':
+			if (strcmp(optarg, "key") == 0)
+				conn.badkey = true;
+			else if (strcmp(optarg, "sig") != 0)
+				usage();
+			break;
 		case 'd': conn.want_dest = optarg; break;
 		case 'f':
 			if (strcmp(optarg, "error") == 0)
@@ -653,6 +747,8 @@ main(int argc, char **argv)
 			break;
 		case 'k': pubfile = optarg; break;
 		case 'l': signer.want_len = strtoul(optarg, NULL, 10); break;
+		case 'm': conn.bye = optarg; break;
+		case 'n': conn.max_tries = strtoul(optarg, NULL, 10); break;
 		case 'p': portfile = optarg; break;
 		case 'r':
 			if (strcmp(optarg, "default") == 0)
@@ -670,6 +766,8 @@ main(int argc, char **argv)
 	if (mode != MODE_NOSIGN &&
 	    (privfile == NULL || signer.want_alg == NULL || signer.want_len == 0))
 		usage();
+	if (mode == MODE_AUTHFAIL && (conn.max_tries == 0 || conn.bye == NULL))
+		usage();
 	alarm(TEST_TIMEOUT_SEC);
 
 	if (ssh_init() != SSH_OK)
@@ -680,6 +778,7 @@ main(int argc, char **argv)
 	signer.keytype = ssh_key_type(hostkey);
 	if ((signer.pub = ssh_key_dup(hostkey)) == NULL)
 		die("ssh_key_dup of a public key failed");
+	conn.hostkey = signer.pub;
 	if (privfile != NULL)
 		signer.pkey = signer_load(privfile, signer.keytype);
 
@@ -722,8 +821,10 @@ main(int argc, char **argv)
 		serve_exec(session, ev, &conn);
 	else if (mode == MODE_STREAMLOCAL)
 		serve_streamlocal(session, ev, &conn);
-	else if (mode == MODE_REFUSE)
+	else if (mode == MODE_REFUSE || mode == MODE_BADSIG)
 		serve_until_closed(session, ev);
+	else if (mode == MODE_AUTHFAIL)
+		serve_authfail(session, ev, &conn);
 	else
 		serve_badopen(session, ev, &conn);
 	if (conn.chan != NULL)
@@ -735,6 +836,8 @@ main(int argc, char **argv)
 	printf("opens=%u\n", conn.opens);
 	if (mode == MODE_REFUSE)
 		printf("refuse_rc=%d\nmisuse_rc=%d\n", conn.refuse_rc, conn.misuse_rc);
+	if (mode == MODE_AUTHFAIL || mode == MODE_BADSIG)
+		printf("pubkey_msgs=%u\n", conn.pubkey_msgs);
 	if (signer.bad_calls > 0)
 		die("%u sign calls had unexpected arguments", signer.bad_calls);
 	printf("sign_calls=%u\n", signer.calls);

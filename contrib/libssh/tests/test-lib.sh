@@ -86,7 +86,8 @@ wait_server() {
 }
 
 # ssh_client [ssh options and command...]: the real OpenSSH client, no user
-# config, trusting only known_hosts, authenticating with "none".
+# config, trusting only known_hosts, authenticating with "none" (and with the
+# keys given with -i when ssh_pubkey=yes).
 ssh_client() {
 	set -- -F /dev/null -p "$port" \
 		-o UserKnownHostsFile="$tmp/known_hosts" \
@@ -94,7 +95,8 @@ ssh_client() {
 		-o StrictHostKeyChecking=yes \
 		-o BatchMode=yes \
 		-o IdentityAgent=none \
-		-o PubkeyAuthentication=no \
+		-o PubkeyAuthentication="${ssh_pubkey:-no}" \
+		-o IdentitiesOnly=yes \
 		-o PasswordAuthentication=no \
 		-o KbdInteractiveAuthentication=no \
 		-o ConnectTimeout=10 \
