@@ -334,11 +334,8 @@ static void
 child_disconnect(struct child *c, const char *why)
 {
 	ssh_session_set_disconnect_message(c->session, why);
-	/* libssh writes a packet at once only after a POLLOUT seen with nothing
-	 * queued; give it that turn so the DISCONNECT is not dropped with the
-	 * socket (best effort: the client sees the close either way). */
-	ssh_blocking_flush(c->session, 200);
-	ssh_event_dopoll(c->event, 0);
+	/* Our libssh writes the DISCONNECT out before closing (patch 0004),
+	 * waiting at most 1 s for a client that does not read. */
 	ssh_disconnect(c->session);
 }
 
