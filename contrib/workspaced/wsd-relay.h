@@ -10,7 +10,9 @@
 
 #include "contrib/workspaced/wsd-loop.h"
 
-#define WSD_CHUNK (32 * 1024)
+/* Each message costs a round of thread wake-ups in both processes: 128 KiB
+ * reads (not 32) cut the download CPU per byte by about a third. */
+#define WSD_CHUNK (128 * 1024)
 
 struct wsd_source {
 	int fd;			/* -1 once closed */
