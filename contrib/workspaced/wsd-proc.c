@@ -21,6 +21,7 @@
 #include "daemon/log.h"
 #include "contrib/workspaced/wsd-loop.h"
 #include "contrib/workspaced/wsd-proc.h"
+#include "contrib/workspaced/wsd-relay.h"
 #include "contrib/workspaced/wsd-user.h"
 
 struct wsd_proc {
@@ -327,6 +328,21 @@ spawn_child(const struct wsd_spawn *sp, int fd0, int fd1, int fd2, int ctty)
 	_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
 }
 
+/*
+ * A pipe holds 64 KiB by default: a command's output then never leaves more
+ * than that for one read, and a 128 KiB stdin message never goes in one
+ * write. Room for two WSD_CHUNKs lets output messages fill up (download CPU
+ * per byte down by about a third in the child and here). Best effort: past
+ * the per-user pipe quota a pipe keeps the default size.
+ */
+#define WSD_PIPE_SIZE	(2 * WSD_CHUNK)
+
+static void
+pipe_grow(int fd)
+{
+	(void)fcntl(fd, F_SETPIPE_SZ, WSD_PIPE_SIZE);
+}
+
 static void
 close_fds(int *fds, size_t n)
 {
@@ -377,15 +393,18 @@ wsd_proc_spawn(struct wsd_procs *procs, const struct wsd_spawn *sp, struct wsd_s
 			goto fail;
 		theirs[0] = p[0];
 		mine[0] = p[1];
+		pipe_grow(p[1]);
 		if (pipe2(p, O_CLOEXEC) < 0)
 			goto fail;
 		mine[1] = p[0];
 		theirs[1] = p[1];
+		pipe_grow(p[0]);
 		if (!sp->merge_stderr) {
 			if (pipe2(p, O_CLOEXEC) < 0)
 				goto fail;
 			mine[2] = p[0];
 			theirs[2] = p[1];
+			pipe_grow(p[0]);
 		}
 	}
 	for (i = 0; i < 3; i++)
