@@ -95,8 +95,8 @@ int gcall_unary(struct gcall_chan *ch, const char *method,
  * may go (ok == 0: the stream broke, on_status follows). Nothing is read until
  * gcall_recv_start(); each on_message needs a new gcall_recv_start(), so a
  * consumer that stops re-arming stops gRPC reads: HTTP/2 flow control stalls
- * the server once the stream window is full (measured on loopback: 4-9 MiB
- * buffered, the window grows with the measured bandwidth-delay product).
+ * the server once the stream window is full (a fixed 1 MiB per stream, no
+ * BDP probing: see gcall_chan_new()).
  * on_status runs once, last, when no send or receive is left in flight; gRPC
  * holds a server's status behind its unread messages, so none is lost
  * (unless the call was cancelled or timed out).
