@@ -280,6 +280,7 @@ stream_start(struct session *st, struct gcall_chan *chan)
 
 	if ((st->inbuf = malloc(SESSION_CHUNK)) == NULL)
 		return -1;
+	st->in_cap = SESSION_CHUNK;
 	md.key = st->what == SESSION_SHELL ? "session-id" : "exec-id";
 	md.value = st->call_id;
 	r = gcall_stream(chan, st->what == SESSION_SHELL ? "/k8shelld.SshService/Shell" :
@@ -366,8 +367,10 @@ session_input(struct channel *ch, const void *data, uint32_t len)
 	}
 	if (st->failing || st->ended || st->in_closed)
 		return (int)len;
-	/* Signals and resizes go first; one send in flight. */
-	if (gcall_send_busy(st->call) || st->nsig > 0 || st->resize_pending) {
+	/* Signals and resizes go first; one send in flight; bytes taken earlier
+	 * go before these. */
+	if (gcall_send_busy(st->call) || st->nsig > 0 || st->resize_pending ||
+	    st->in_off < st->in_len) {
 		st->in_buffered = len;
 		return 0;
 	}
@@ -472,19 +475,44 @@ pump_in(struct session *st)
 				return;
 			continue;
 		}
-		if (st->in_buffered > 0) {
-			uint32_t want = st->in_buffered < SESSION_CHUNK ?
-			    (uint32_t)st->in_buffered : SESSION_CHUNK;
+		if (st->in_off < st->in_len) {
+			size_t n = st->in_len - st->in_off;
 
-			/* Only what libssh holds: this read never polls. */
-			k = ssh_channel_read_nonblocking(ch->ssh, st->inbuf, want, 0);
+			if (n > SESSION_CHUNK)
+				n = SESSION_CHUNK;
+			if (send_data(st, st->inbuf + st->in_off, n) != 0) {
+				st->in_off = st->in_len = 0;
+				return;
+			}
+			st->in_off += n;
+			continue;
+		}
+		if (st->in_buffered > 0) {
+			/*
+			 * All of it: after a read libssh tops the client's window
+			 * up to its default whatever it still holds, so partial
+			 * reads behind a slow workspace let the client send
+			 * without bound. Only what libssh holds: it never polls.
+			 */
+			if (st->in_buffered > st->in_cap) {
+				uint8_t *b = realloc(st->inbuf, st->in_buffered);
+
+				if (b == NULL) {
+					log_error("%s: out of memory", ch->id);
+					return;
+				}
+				st->inbuf = b;
+				st->in_cap = st->in_buffered;
+			}
+			k = ssh_channel_read_nonblocking(ch->ssh, st->inbuf,
+			    (uint32_t)st->in_buffered, 0);
 			if (k <= 0) {
 				st->in_buffered = 0;
 				continue;
 			}
 			st->in_buffered = (size_t)k < st->in_buffered ? st->in_buffered - (size_t)k : 0;
-			if (send_data(st, st->inbuf, (size_t)k) != 0)
-				return;
+			st->in_off = 0;
+			st->in_len = (size_t)k;
 			continue;
 		}
 		if (st->in_eof) {
@@ -534,6 +562,7 @@ release(struct session *st)
 	out_clear(st);
 	free(st->inbuf);
 	st->inbuf = NULL;
+	st->in_cap = st->in_off = st->in_len = 0;
 	while (st->nsig > 0)
 		free(st->sigq[--st->nsig]);
 }

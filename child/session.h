@@ -53,7 +53,8 @@ struct session {
 	char fail[256];
 
 	/* SSH -> workspace: at most one send in flight (gcall). */
-	uint8_t *inbuf;			/* SESSION_CHUNK bytes, while running */
+	uint8_t *inbuf;			/* stdin taken from libssh, while running */
+	size_t in_cap, in_off, in_len;	/* its size; sent up to in_off of in_len */
 	size_t in_buffered;		/* stdin bytes libssh holds for us */
 	bool in_eof;			/* the client sent EOF */
 	bool in_closed;			/* half-close queued */
