@@ -317,16 +317,18 @@ session_ready(struct child *c, struct gcall_chan *chan, const char *error, void 
 		return;
 	}
 	st->gch = chan;
+	/* For exec too (`ssh -A host ssh-add -l`); sftp has no environment to use
+	 * it. First, so the LISTEN reaches the workspace before the command
+	 * starts and can look for the socket. */
+	if (st->agent && st->what != SESSION_SFTP &&
+	    agent_start(ch, st->agent_id, st->agent_sock) != 0)
+		log_warn("%s: agent forwarding not started (%s)", ch->id, st->agent_id);
 	if (stream_start(st, chan) != 0) {
 		session_fail(st, "internal error, retry shortly");
 		return;
 	}
 	st->phase = SESSION_RUN;
 	log_info("%s: %s started (%s)", ch->id, what_name(st->what), st->call_id);
-	/* For exec too (`ssh -A host ssh-add -l`); sftp has no environment to use it. */
-	if (st->agent && st->what != SESSION_SFTP &&
-	    agent_start(ch, st->agent_id, st->agent_sock) != 0)
-		log_warn("%s: agent forwarding not started (%s)", ch->id, st->agent_id);
 	/* stdin that arrived while waiting is in libssh: the pump takes it. */
 	channel_wake(ch);
 }
