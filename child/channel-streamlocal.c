@@ -21,18 +21,11 @@ streamlocal_open(struct channel *ch, ssh_message msg)
 		return -1;
 	}
 	channel_set_id(ch, "ux");
-	if (pump_new(ch, &pump_unixsocket, path, K8SHELLD__UNIX_SOCKET_MODE__UNIX_SOCKET_MODE_DIAL) != 0) {
-		channel_reject(ch, msg, SSH2_OPEN_RESOURCE_SHORTAGE, "out of memory");
-		return -1;
-	}
-	if (channel_accept(ch, msg) != 0)
+	if (pump_accept(ch, msg, &pump_unixsocket, path,
+	    K8SHELLD__UNIX_SOCKET_MODE__UNIX_SOCKET_MODE_DIAL) != 0)
 		return -1;
 	log_info("%s: direct-streamlocal to %s", ch->id, path);
-	pump_ssh_open(ch);
-	if (pump_start(ch) != 0) {
-		log_error("%s: out of memory", ch->id);
-		pump_stop(ch);
-	}
+	pump_begin(ch);
 	return 0;
 }
 

@@ -46,21 +46,12 @@ tcpip_open(struct channel *ch, ssh_message msg)
 	}
 	channel_set_id(ch, "pf");
 	/* k8shelld dials from inside the workspace; "" means its own loopback. */
-	if (pump_new(ch, &pump_portforward, host[0] != '\0' ? host : "localhost",
-	    (uint32_t)port) != 0) {
-		channel_reject(ch, msg, SSH2_OPEN_RESOURCE_SHORTAGE, "out of memory");
-		return -1;
-	}
-	if (channel_accept(ch, msg) != 0)
+	if (pump_accept(ch, msg, &pump_portforward, host[0] != '\0' ? host : "localhost",
+	    (uint32_t)port) != 0)
 		return -1;
 	log_info("%s: direct-tcpip to %s:%d (originator %s:%d)", ch->id, host, port,
 	    orig != NULL ? orig : "", oport);
-	pump_ssh_open(ch);
-	/* Accepted first, as the spec does: a workspace failure then closes it. */
-	if (pump_start(ch) != 0) {
-		log_error("%s: out of memory", ch->id);
-		pump_stop(ch);
-	}
+	pump_begin(ch);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <grpc/status.h>
+#include <libssh/ssh2.h>
 
 #include "child/pump.h"
 #include "child/workspace.h"
@@ -439,6 +440,28 @@ pump_new(struct channel *ch, const struct pump_proto *proto, const char *target,
 	ch->cb.channel_data_function = pump_ssh_data;
 	ch->cb.channel_eof_function = pump_ssh_eof;
 	return 0;
+}
+
+int
+pump_accept(struct channel *ch, ssh_message msg, const struct pump_proto *proto,
+    const char *target, uint32_t num)
+{
+	if (pump_new(ch, proto, target, num) != 0) {
+		channel_reject(ch, msg, SSH2_OPEN_RESOURCE_SHORTAGE, "out of memory");
+		return -1;
+	}
+	return channel_accept(ch, msg) != 0 ? -1 : 0;
+}
+
+void
+pump_begin(struct channel *ch)
+{
+	pump_ssh_open(ch);
+	/* Accepted first, as the spec does: a workspace failure then closes it. */
+	if (pump_start(ch) != 0) {
+		log_error("%s: out of memory", ch->id);
+		pump_stop(ch);
+	}
 }
 
 void

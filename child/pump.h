@@ -51,6 +51,14 @@ struct pump;
  * first message. Returns 0 or -1 (out of memory). */
 int pump_new(struct channel *ch, const struct pump_proto *proto, const char *target,
     uint32_t num);
+/* A client-opened channel: pump_new(), then channel_accept(). On failure the
+ * open is refused (or channel_accept failed) and -1 is returned, as the kind's
+ * open hook does. The kind logs the open, then calls pump_begin(). */
+int pump_accept(struct channel *ch, ssh_message msg, const struct pump_proto *proto,
+    const char *target, uint32_t num);
+/* After pump_accept(): the SSH side is open; asks for the workspace, and stops
+ * the pump (closing the accepted channel) when that fails. */
+void pump_begin(struct channel *ch);
 /* The kind's own state (borrowed; the kind frees it before pump_free). */
 void pump_set_data(struct channel *ch, void *data);
 void *pump_data(const struct channel *ch);
