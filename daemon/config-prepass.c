@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "daemon/config.h"
+#include "daemon/config-int.h"
 
 #ifndef HAVE_EXPLICIT_BZERO
 static void
@@ -606,27 +607,39 @@ pp_event(struct prepass *pp, const yaml_event_t *ev)
 	}
 }
 
-static void
-pp_syntax_error(struct prepass *pp, const yaml_parser_t *p)
+void
+config_yaml_error_pos(const yaml_parser_t *p, const char *src, size_t srclen,
+    int *line, int *col, char *ctx, size_t ctxlen)
 {
-	size_t line = p->problem_mark.line, col = p->problem_mark.column;
-	char ctx[160] = "";
+	size_t l = p->problem_mark.line, c = p->problem_mark.column;
 
 	if (p->error == YAML_READER_ERROR) {
 		/* Reader errors carry a byte offset, not a mark. */
-		line = col = 0;
-		for (size_t i = 0; i < p->problem_offset && i < pp->srclen; i++) {
-			if (pp->src[i] == '\n') {
-				line++;
-				col = 0;
-			} else if (((unsigned char)pp->src[i] & 0xc0) != 0x80)
-				col++;
+		l = c = 0;
+		for (size_t i = 0; i < p->problem_offset && i < srclen; i++) {
+			if (src[i] == '\n') {
+				l++;
+				c = 0;
+			} else if (((unsigned char)src[i] & 0xc0) != 0x80)
+				c++;
 		}
 	}
+	ctx[0] = '\0';
 	if (p->context != NULL)
-		snprintf(ctx, sizeof(ctx), " (%s at line %zu, column %zu)", p->context,
+		snprintf(ctx, ctxlen, " (%s at line %zu, column %zu)", p->context,
 		    p->context_mark.line + 1, p->context_mark.column + 1);
-	pp_error(pp->err, pp->file, NULL, (int)line + 1, (int)col + 1, "YAML syntax error: %s%s",
+	*line = (int)l + 1;
+	*col = (int)c + 1;
+}
+
+static void
+pp_syntax_error(struct prepass *pp, const yaml_parser_t *p)
+{
+	char ctx[160];
+	int line, col;
+
+	config_yaml_error_pos(p, pp->src, pp->srclen, &line, &col, ctx, sizeof(ctx));
+	pp_error(pp->err, pp->file, NULL, line, col, "YAML syntax error: %s%s",
 	    p->problem ? p->problem : "unknown error", ctx);
 }
 

@@ -17,6 +17,7 @@
 #include <yaml.h>
 
 #include "daemon/config.h"
+#include "daemon/config-int.h"
 
 #ifndef HAVE_EXPLICIT_BZERO
 static void
@@ -414,24 +415,11 @@ static void
 cfg_syntax_error(struct parse *p)
 {
 	const yaml_parser_t *y = &p->parser;
-	size_t line = y->problem_mark.line, col = y->problem_mark.column;
-	char ctx[160] = "";
+	char ctx[160];
+	int line, col;
 
-	if (y->error == YAML_READER_ERROR) {
-		/* Reader errors carry a byte offset, not a mark. */
-		line = col = 0;
-		for (size_t i = 0; i < y->problem_offset && i < p->len; i++) {
-			if (p->text[i] == '\n') {
-				line++;
-				col = 0;
-			} else if (((unsigned char)p->text[i] & 0xc0) != 0x80)
-				col++;
-		}
-	}
-	if (y->context != NULL)
-		snprintf(ctx, sizeof(ctx), " (%s at line %zu, column %zu)", y->context,
-		    y->context_mark.line + 1, y->context_mark.column + 1);
-	cfg_error(p, NULL, (int)line + 1, (int)col + 1, "YAML syntax error: %s%s",
+	config_yaml_error_pos(y, p->text, p->len, &line, &col, ctx, sizeof(ctx));
+	cfg_error(p, NULL, line, col, "YAML syntax error: %s%s",
 	    y->problem ? y->problem : "unknown error", ctx);
 }
 
