@@ -86,6 +86,15 @@ out_set(struct session *st, ProtobufCMessage *msg, const uint8_t *p, size_t len,
 	channel_wake(st->ch);
 }
 
+/* The exit code (or the shell's terminate) came: no receive after it. */
+static void
+exit_set(struct session *st, int code)
+{
+	st->have_exit = true;
+	st->exit_code = code;
+	channel_wake(st->ch);
+}
+
 static void
 on_shell_message(struct session *st, K8shelld__ShellResponse *r)
 {
@@ -95,16 +104,13 @@ on_shell_message(struct session *st, K8shelld__ShellResponse *r)
 		return;
 	case K8SHELLD__SHELL_RESPONSE__RESPONSE_TERMINATE:
 		/* The Shell stream carries no status: 0, so `ssh host` ends cleanly. */
-		st->have_exit = true;
-		st->exit_code = 0;
-		channel_wake(st->ch);
+		exit_set(st, 0);
 		break;
 	case K8SHELLD__SHELL_RESPONSE__RESPONSE_START_RESPONSE:
 		log_debug("%s: shell started, pty %s", st->ch->id,
 		    r->start_response != NULL && r->start_response->pty[0] != '\0' ?
 		    r->start_response->pty : "none");
-		recv_next(st);
-		break;
+		/* FALLTHROUGH */
 	default:
 		recv_next(st);
 		break;
@@ -123,14 +129,11 @@ on_exec_message(struct session *st, K8shelld__ExecResponse *r)
 		out_set(st, &r->base, r->stderr.data, r->stderr.len, true);
 		return;
 	case K8SHELLD__EXEC_RESPONSE__RESPONSE_EXIT_CODE:
-		st->have_exit = true;
-		st->exit_code = r->exit_code;
-		channel_wake(st->ch);
+		exit_set(st, r->exit_code);
 		break;
 	case K8SHELLD__EXEC_RESPONSE__RESPONSE_PTY:
 		log_debug("%s: pty %s", st->call_id, r->pty);
-		recv_next(st);
-		break;
+		/* FALLTHROUGH */
 	default:
 		recv_next(st);
 		break;
