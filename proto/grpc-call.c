@@ -511,6 +511,23 @@ call_has_local_failure(const struct gcall *call)
 	return call->local_code != 0 || call->local_details != NULL;
 }
 
+/* Starts the call's own batch ops under tag op; gRPC refusing it fails the
+ * call locally (its status then reports that). Returns 0 or -1 (refused). */
+static int
+call_start_ops(struct gcall *call, const grpc_op *ops, size_t nops, enum call_op op)
+{
+	grpc_call_error ge;
+
+	ge = grpc_call_start_batch(call->gc, ops, nops, &call->tags[op], NULL);
+	if (ge != GRPC_CALL_OK) {
+		call_fail_local(call, GRPC_STATUS_INTERNAL,
+		    "grpc_call_start_batch: %s", grpc_call_error_to_string(ge));
+		return -1;
+	}
+	call->pending++;
+	return 0;
+}
+
 int
 gcall_unary(struct gcall_chan *ch, const char *method,
     const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
@@ -518,7 +535,6 @@ gcall_unary(struct gcall_chan *ch, const char *method,
     gcall_unary_cb cb, void *arg, struct gcall **callp)
 {
 	struct gcall *call;
-	grpc_call_error ge;
 	grpc_op ops[6];
 	int r;
 
@@ -559,13 +575,7 @@ gcall_unary(struct gcall_chan *ch, const char *method,
 	ops[5].data.recv_status_on_client.trailing_metadata = &call->trailing_md;
 	ops[5].data.recv_status_on_client.status = &call->status;
 	ops[5].data.recv_status_on_client.status_details = &call->details;
-	ge = grpc_call_start_batch(call->gc, ops, 6, &call->tags[OP_UNARY], NULL);
-	if (ge != GRPC_CALL_OK) {
-		call_fail_local(call, GRPC_STATUS_INTERNAL,
-		    "grpc_call_start_batch: %s", grpc_call_error_to_string(ge));
-		return 0;
-	}
-	call->pending++;
+	call_start_ops(call, ops, 6, OP_UNARY);
 	return 0;
 }
 
@@ -576,7 +586,6 @@ gcall_stream(struct gcall_chan *ch, const char *method,
     void *arg, struct gcall **callp)
 {
 	struct gcall *call;
-	grpc_call_error ge;
 	grpc_op ops[2];
 	int r;
 
@@ -599,25 +608,14 @@ gcall_stream(struct gcall_chan *ch, const char *method,
 	ops[0].data.send_initial_metadata.metadata = call->md;
 	ops[1].op = GRPC_OP_RECV_INITIAL_METADATA;
 	ops[1].data.recv_initial_metadata.recv_initial_metadata = &call->initial_md;
-	ge = grpc_call_start_batch(call->gc, ops, 2, &call->tags[OP_START], NULL);
-	if (ge != GRPC_CALL_OK) {
-		call_fail_local(call, GRPC_STATUS_INTERNAL,
-		    "grpc_call_start_batch: %s", grpc_call_error_to_string(ge));
+	if (call_start_ops(call, ops, 2, OP_START) != 0)
 		return 0;
-	}
-	call->pending++;
 	memset(ops, 0, sizeof(ops));
 	ops[0].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
 	ops[0].data.recv_status_on_client.trailing_metadata = &call->trailing_md;
 	ops[0].data.recv_status_on_client.status = &call->status;
 	ops[0].data.recv_status_on_client.status_details = &call->details;
-	ge = grpc_call_start_batch(call->gc, ops, 1, &call->tags[OP_STATUS], NULL);
-	if (ge != GRPC_CALL_OK) {
-		call_fail_local(call, GRPC_STATUS_INTERNAL,
-		    "grpc_call_start_batch: %s", grpc_call_error_to_string(ge));
-		return 0;
-	}
-	call->pending++;
+	call_start_ops(call, ops, 1, OP_STATUS);
 	return 0;
 }
 
