@@ -110,6 +110,20 @@ wbuf_cstring(struct wbuf *b, const char *s)
 	wbuf_string(b, s, strlen(s));
 }
 
+/* Hands the bytes to the caller (*p, *len, to free), or frees them and
+ * returns -1 when an append failed. */
+static int
+wbuf_take(struct wbuf *b, uint8_t **p, size_t *len)
+{
+	if (b->fail) {
+		free(b->p);
+		return -1;
+	}
+	*p = b->p;
+	*len = b->len;
+	return 0;
+}
+
 /* SSH mpint from a non-negative BIGNUM (RFC 4251 §5). */
 static void
 wbuf_mpint(struct wbuf *b, const BIGNUM *bn)
@@ -278,13 +292,7 @@ ecdsa_pubblob(struct hostkey *k, const struct curve *c, const uint8_t *q, size_t
 	wbuf_cstring(&b, c->ssh_type);
 	wbuf_cstring(&b, c->ssh_curve);
 	wbuf_string(&b, q, qlen);
-	if (b.fail) {
-		free(b.p);
-		return -1;
-	}
-	k->pub = b.p;
-	k->publen = b.len;
-	return 0;
+	return wbuf_take(&b, &k->pub, &k->publen);
 }
 
 static int
@@ -295,13 +303,7 @@ rsa_pubblob(struct hostkey *k, const BIGNUM *n, const BIGNUM *e)
 	wbuf_cstring(&b, "ssh-rsa");
 	wbuf_mpint(&b, e);
 	wbuf_mpint(&b, n);
-	if (b.fail) {
-		free(b.p);
-		return -1;
-	}
-	k->pub = b.p;
-	k->publen = b.len;
-	return 0;
+	return wbuf_take(&b, &k->pub, &k->publen);
 }
 
 static int
@@ -330,15 +332,12 @@ parse_ed25519(struct rbuf *r, struct hostkey *k, const char *path, char *err, si
 	memcpy(k->ed_sk, priv, sizeof(k->ed_sk));
 	wbuf_cstring(&b, "ssh-ed25519");
 	wbuf_string(&b, pub, publen);
-	if (b.fail) {
-		free(b.p);
+	if (wbuf_take(&b, &k->pub, &k->publen) != 0) {
 		seterr(err, errlen, path, "out of memory");
 		return -1;
 	}
 	k->kind = HK_ED25519;
 	k->type = "ssh-ed25519";
-	k->pub = b.p;
-	k->publen = b.len;
 	return 0;
 }
 
@@ -867,11 +866,7 @@ hostkeys_sign(const struct hostkeys *hk, size_t idx, const char *alg,
 	} else {
 		wbuf_string(&b, raw, rawlen);
 	}
-	if (b.fail) {
-		free(b.p);
+	if (wbuf_take(&b, sig, siglen) != 0)
 		return HOSTKEY_E_CRYPTO;
-	}
-	*sig = b.p;
-	*siglen = b.len;
 	return 0;
 }
