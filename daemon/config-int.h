@@ -5,7 +5,21 @@
 
 #include <stddef.h>
 
+#include <string.h>
+
 #include <yaml.h>
+
+#ifndef HAVE_EXPLICIT_BZERO
+/* Both files wipe buffers that may hold secrets (!file contents). */
+static inline void
+explicit_bzero(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n--)
+		*v++ = 0;
+}
+#endif
 
 /* Where libyaml's parser error p stands in src (srclen bytes): 1-based line and
  * column (reader errors carry a byte offset, not a mark), and in ctx the

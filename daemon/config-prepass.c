@@ -17,17 +17,6 @@
 #include "daemon/config.h"
 #include "daemon/config-int.h"
 
-#ifndef HAVE_EXPLICIT_BZERO
-static void
-explicit_bzero(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-
-	while (n--)
-		*v++ = 0;
-}
-#endif
-
 /* Same limit for the config file and for each !file: both are small text. */
 #define PREPASS_MAX_FILE	(1024 * 1024)
 #define PREPASS_STD_TAG		"tag:yaml.org,2002:"

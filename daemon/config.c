@@ -19,17 +19,6 @@
 #include "daemon/config.h"
 #include "daemon/config-int.h"
 
-#ifndef HAVE_EXPLICIT_BZERO
-static void
-explicit_bzero(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-
-	while (n--)
-		*v++ = 0;
-}
-#endif
-
 #define CONFIG_MAX_TEXT		(1024 * 1024)
 #define CONFIG_PATH_LEN		128
 #define QUOTED_LEN		200	/* 40 characters, escaped, quoted */
