@@ -16,6 +16,7 @@ libchild_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 # The workspace Handshake against an in-process k8shelld (regress/unit/test-workspace.c).
 check_PROGRAMS += regress/unit/test-workspace
 TESTS += regress/unit/test-workspace
-regress_unit_test_workspace_SOURCES = regress/unit/test-workspace.c child/workspace.c
+regress_unit_test_workspace_SOURCES = regress/unit/test-workspace.c child/workspace.c \
+	regress/unit/gsrv-thread.c regress/unit/gsrv-thread.h
 regress_unit_test_workspace_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS) $(CMOCKA_CFLAGS)
 regress_unit_test_workspace_LDADD = libproto.a libcommon.a $(DEP_LIBS) $(CMOCKA_LIBS)

@@ -24,7 +24,8 @@ libproto_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 # The call layer against an in-process server (regress/unit/test-grpc-call.c).
 check_PROGRAMS += regress/unit/test-grpc-call
 TESTS += regress/unit/test-grpc-call
-regress_unit_test_grpc_call_SOURCES = regress/unit/test-grpc-call.c
+regress_unit_test_grpc_call_SOURCES = regress/unit/test-grpc-call.c \
+	regress/unit/gsrv-thread.c regress/unit/gsrv-thread.h
 regress_unit_test_grpc_call_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS) $(CMOCKA_CFLAGS)
 regress_unit_test_grpc_call_LDADD = libproto.a $(GRPC_LIBS) $(PROTOBUF_C_LIBS) \
 	$(CRYPTO_LIBS) $(CMOCKA_LIBS)

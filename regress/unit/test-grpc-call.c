@@ -24,6 +24,7 @@
 
 #include "proto/grpc-call.h"
 #include "proto/grpc-server.h"
+#include "regress/unit/gsrv-thread.h"
 #include "proto/k8shelld.pb-c.h"
 
 #define M_HANDSHAKE	"/k8shelld.SystemService/Handshake"
@@ -45,8 +46,7 @@ struct pf_call {
 
 struct srv {
 	struct gsrv *gs;
-	pthread_t thread;
-	int stopfd;
+	struct gsrv_thread *thr;	/* runs gs's dispatch loop */
 	int port;
 	int tls_port;
 	char dir[64];
@@ -232,28 +232,6 @@ srv_pf_done(struct gsrv_call *sc, int cancelled, void *arg)
 	gsrv_call_free(sc);
 }
 
-static void *
-srv_main(void *arg)
-{
-	struct srv *s = arg;
-	struct pollfd pfd[2];
-
-	pfd[0].fd = gsrv_fd(s->gs);
-	pfd[0].events = POLLIN;
-	pfd[1].fd = s->stopfd;
-	pfd[1].events = POLLIN;
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (pfd[1].revents & POLLIN)
-			break;
-		if (pfd[0].revents & POLLIN)
-			gsrv_dispatch(s->gs);
-	}
-	gsrv_free(s->gs);
-	return NULL;
-}
-
 static void
 cert_ext(X509 *x, int nid, const char *value)
 {
@@ -337,8 +315,7 @@ srv_start(void **state)
 	    &s->tls_port), 0);
 	assert_true(s->tls_port > 0 && s->tls_port != s->port);
 	assert_int_equal(gsrv_start(s->gs), 0);
-	assert_true((s->stopfd = eventfd(0, EFD_CLOEXEC)) >= 0);
-	assert_int_equal(pthread_create(&s->thread, NULL, srv_main, s), 0);
+	assert_int_equal(gsrv_thread_start(s->gs, &s->thr), 0);
 	srv = s;
 	*state = s;
 	return 0;
@@ -348,11 +325,8 @@ static int
 srv_stop(void **state)
 {
 	struct srv *s = *state;
-	uint64_t one = 1;
 
-	assert_int_equal(write(s->stopfd, &one, sizeof(one)), sizeof(one));
-	pthread_join(s->thread, NULL);
-	close(s->stopfd);
+	gsrv_thread_stop(s->thr);
 	unlink(s->cert);
 	unlink(s->key);
 	rmdir(s->dir);

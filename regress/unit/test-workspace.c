@@ -22,6 +22,7 @@
 #include "child/workspace.h"
 #include "daemon/config.h"
 #include "proto/grpc-server.h"
+#include "regress/unit/gsrv-thread.h"
 #include "proto/k8shelld.pb-c.h"
 
 #define M_HANDSHAKE	"/k8shelld.SystemService/Handshake"
@@ -39,8 +40,7 @@ child_finish(struct child *c, int code)
 
 struct srv {
 	struct gsrv *gs;
-	pthread_t thread;
-	int stopfd;
+	struct gsrv_thread *thr;	/* runs gs's dispatch loop */
 	int port;
 	pthread_mutex_t mu;
 	int handshakes;
@@ -96,28 +96,6 @@ srv_hs_done(struct gsrv_call *sc, int cancelled, void *arg)
 	gsrv_call_free(sc);
 }
 
-static void *
-srv_main(void *arg)
-{
-	struct srv *s = arg;
-	struct pollfd pfd[2];
-
-	pfd[0].fd = gsrv_fd(s->gs);
-	pfd[0].events = POLLIN;
-	pfd[1].fd = s->stopfd;
-	pfd[1].events = POLLIN;
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (pfd[1].revents & POLLIN)
-			break;
-		if (pfd[0].revents & POLLIN)
-			gsrv_dispatch(s->gs);
-	}
-	gsrv_free(s->gs);
-	return NULL;
-}
-
 static int
 srv_start(void **state)
 {
@@ -136,8 +114,7 @@ srv_start(void **state)
 	    &k8shelld__handshake_request__descriptor, &hs_cbs, s), 0);
 	assert_int_equal(gsrv_add_port(s->gs, "127.0.0.1:0", NULL, NULL, &s->port), 0);
 	assert_int_equal(gsrv_start(s->gs), 0);
-	assert_true((s->stopfd = eventfd(0, EFD_CLOEXEC)) >= 0);
-	assert_int_equal(pthread_create(&s->thread, NULL, srv_main, s), 0);
+	assert_int_equal(gsrv_thread_start(s->gs, &s->thr), 0);
 	*state = s;
 	return 0;
 }
@@ -146,11 +123,8 @@ static int
 srv_stop(void **state)
 {
 	struct srv *s = *state;
-	uint64_t one = 1;
 
-	assert_int_equal(write(s->stopfd, &one, sizeof(one)), sizeof(one));
-	pthread_join(s->thread, NULL);
-	close(s->stopfd);
+	gsrv_thread_stop(s->thr);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 	ssh_finalize();
