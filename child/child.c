@@ -3,6 +3,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -449,6 +450,10 @@ child_main(const struct proxy_args *a)
 	struct child c;
 	int code;
 
+	/* Data messages are 128 KiB buffers: with glibc's defaults each one
+	 * moves the heap top up and back (brk, page faults, page frees). */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
 	memset(&c, 0, sizeof(c));
 	c.args = a;
 	c.monitor_fd = -1;

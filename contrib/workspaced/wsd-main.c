@@ -3,6 +3,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -128,6 +129,10 @@ main(int argc, char **argv)
 	sigset_t set;
 	int ch, logtext = 0, port, r, sfd;
 
+	/* Every data message is a 128 KiB buffer: with glibc's defaults each one
+	 * moves the heap top up and back (brk, page faults, page frees). */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
 	while ((ch = getopt_long(argc, argv, "l:t:u:Ldvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l': conf.listen = optarg; break;
