@@ -17,7 +17,8 @@ EXTRA_DIST += $(PROTO_FILES)
 noinst_LIBRARIES += libproto.a
 libproto_a_SOURCES = proto/grpc-common.c proto/grpc-common.h \
 	proto/grpc-call.c proto/grpc-call.h \
-	proto/grpc-server.c proto/grpc-server.h
+	proto/grpc-server.c proto/grpc-server.h \
+	proto/grpc-poll.c proto/grpc-poll.h
 nodist_libproto_a_SOURCES = $(PROTO_C) $(PROTO_H)
 libproto_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 

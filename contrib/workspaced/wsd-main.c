@@ -17,6 +17,7 @@
 #include <grpc/grpc.h>
 
 #include "daemon/log.h"
+#include "proto/grpc-poll.h"
 #include "contrib/workspaced/wsd-loop.h"
 #include "contrib/workspaced/wsd-proc.h"
 #include "contrib/workspaced/wsd-server.h"
@@ -121,7 +122,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct wsd_server_conf conf = { NULL, NULL, NULL };
+	struct wsd_server_conf conf = { NULL, NULL, NULL, -1 };
 	static struct wsd_main m;
 	enum log_level level = LOG_LEVEL_INFO;
 	struct wsd_user *user;
@@ -175,7 +176,7 @@ main(int argc, char **argv)
 		log_fatal("signalfd: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 
-	grpc_init();
+	conf.grpc_epfd = grpcp_init();
 	if ((r = wsd_loop_new(&m.loop)) < 0 || (r = wsd_procs_new(m.loop, &m.procs)) < 0)
 		log_fatal("cannot start: %s", strerror(-r));
 	if ((r = wsd_server_new(m.loop, m.procs, &conf, &m.srv, &port)) < 0)

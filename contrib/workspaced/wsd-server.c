@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <grpc/support/time.h>
 
 #include "daemon/log.h"
+#include "proto/grpc-poll.h"
 #include "contrib/workspaced/wsd-call.h"
 #include "contrib/workspaced/wsd-handlers.h"
 #include "contrib/workspaced/wsd-loop.h"
@@ -69,6 +71,9 @@ struct wsd_server {
 	grpc_completion_queue *cq;
 	pthread_t cq_thread;
 	int thread_started;
+	/* gRPC's own epoll set, polled by the loop thread (inline mode). */
+	struct wsd_watch gwatch;
+	struct wsd_timer gtimer;
 	struct wsd_request reqs[NMETHODS];
 	struct wsd_claim *claims;
 	size_t ncalls;
@@ -269,23 +274,40 @@ server_new_call(struct wsd_tag *tag, int ok)
 		grpc_byte_buffer_destroy(payload);
 }
 
+static void
+server_done(void *tag, int ok, void *arg)
+{
+	struct wsd_tag *t = tag;
+
+	(void)arg;
+	t->done(t, ok);
+}
+
 /* The loop thread takes completions that are already queued (a send usually
- * completes inside grpc_call_start_batch) so the byte path needs no thread hop. */
+ * completes inside grpc_call_start_batch) so the byte path needs no thread hop;
+ * in inline mode this also runs gRPC's socket I/O (proto/grpc-poll.h). */
 static void
 server_poll_cq(void *arg)
 {
 	struct wsd_server *srv = arg;
-	struct wsd_tag *tag;
-	grpc_event ev;
-	int i;
 
-	for (i = 0; i < WSD_CQ_BATCH; i++) {
-		ev = grpc_completion_queue_next(srv->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
-		if (ev.type != GRPC_OP_COMPLETE)
-			break;
-		tag = ev.tag;
-		tag->done(tag, ev.success);
-	}
+	(void)grpcp_drain(srv->cq, WSD_CQ_BATCH, server_done, NULL);
+}
+
+static void
+server_gwatch_cb(struct wsd_watch *w, short revents)
+{
+	(void)revents;
+	server_poll_cq(wsd_container_of(w, struct wsd_server, gwatch));
+}
+
+static void
+server_gtimer_cb(struct wsd_timer *t)
+{
+	struct wsd_server *srv = wsd_container_of(t, struct wsd_server, gtimer);
+
+	server_poll_cq(srv);
+	(void)wsd_timer_start(srv->loop, &srv->gtimer, srv->ncalls > 0 ? GRPCP_TICK_MS : 250);
 }
 
 /* This thread waits on the completion queue while the loop thread sleeps in poll(2);
@@ -330,6 +352,8 @@ wsd_server_new(struct wsd_loop *loop, struct wsd_procs *procs, const struct wsd_
 		return -ENOMEM;
 	srv->loop = loop;
 	srv->procs = procs;
+	wsd_watch_init(&srv->gwatch, -1, server_gwatch_cb);
+	wsd_timer_init(&srv->gtimer, server_gtimer_cb);
 	srv->t_shutdown.done = server_shutdown_done;
 	if ((conf->token_file != NULL && (srv->token_file = strdup(conf->token_file)) == NULL) ||
 	    (conf->default_user != NULL &&
@@ -380,11 +404,19 @@ wsd_server_new(struct wsd_loop *loop, struct wsd_procs *procs, const struct wsd_
 		return -EADDRNOTAVAIL;
 	}
 	grpc_server_start(srv->server);
-	if (pthread_create(&srv->cq_thread, NULL, server_cq_thread, srv) != 0) {
+	srv->gwatch.fd = conf->grpc_epfd;
+	if (srv->gwatch.fd >= 0) {
+		log_debug("gRPC I/O on the loop thread (epoll fd %d)", srv->gwatch.fd);
+		if (wsd_watch_set(loop, &srv->gwatch, POLLIN) < 0 ||
+		    wsd_timer_start(loop, &srv->gtimer, GRPCP_TICK_MS) < 0) {
+			wsd_server_free(srv);
+			return -ENOMEM;
+		}
+	} else if (pthread_create(&srv->cq_thread, NULL, server_cq_thread, srv) != 0) {
 		wsd_server_free(srv);
 		return -EAGAIN;
-	}
-	srv->thread_started = 1;
+	} else
+		srv->thread_started = 1;
 	wsd_loop_set_idle(loop, server_poll_cq, srv);
 	for (i = 0; i < NMETHODS; i++)
 		if (server_request(&srv->reqs[i]) < 0) {
@@ -426,6 +458,8 @@ wsd_server_free(struct wsd_server *srv)
 	if (srv == NULL)
 		return;
 	wsd_loop_set_idle(srv->loop, NULL, NULL);
+	wsd_watch_set(srv->loop, &srv->gwatch, 0);
+	wsd_timer_stop(srv->loop, &srv->gtimer);
 	if (srv->server != NULL)
 		grpc_server_destroy(srv->server);
 	if (srv->cq != NULL) {

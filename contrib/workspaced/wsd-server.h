@@ -12,6 +12,7 @@ struct wsd_server_conf {
 	const char *listen;		/* "ADDR:PORT"; PORT 0 picks a free one */
 	const char *token_file;		/* NULL: no authorization required */
 	const char *default_user;	/* user for an empty as_user; NULL: ourselves */
+	int grpc_epfd;			/* grpcp_init()'s epoll set; -1: a CQ thread */
 };
 
 int wsd_server_new(struct wsd_loop *loop, struct wsd_procs *procs,
