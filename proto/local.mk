@@ -30,3 +30,10 @@ regress_unit_test_grpc_call_SOURCES = regress/unit/test-grpc-call.c \
 regress_unit_test_grpc_call_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS) $(CMOCKA_CFLAGS)
 regress_unit_test_grpc_call_LDADD = libproto.a $(GRPC_LIBS) $(PROTOBUF_C_LIBS) \
 	$(CRYPTO_LIBS) $(CMOCKA_LIBS)
+
+# gRPC's I/O on one thread (proto/grpc-poll.h) against a real ./workspaced.
+check_PROGRAMS += regress/unit/test-grpc-poll
+TESTS += regress/unit/test-grpc-poll
+regress_unit_test_grpc_poll_SOURCES = regress/unit/test-grpc-poll.c
+regress_unit_test_grpc_poll_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS) $(CMOCKA_CFLAGS)
+regress_unit_test_grpc_poll_LDADD = libproto.a $(GRPC_LIBS) $(PROTOBUF_C_LIBS) $(CMOCKA_LIBS)

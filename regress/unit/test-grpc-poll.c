@@ -1,0 +1,321 @@
+/* Unit test of proto/grpc-poll.h: gRPC's I/O driven by one thread's poll(2) on
+ * the epoll set grpcp_init() finds, against a real ./workspaced over loopback. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/time.h>
+
+#include "proto/grpc-poll.h"
+#include "proto/k8shelld.pb-c.h"
+
+#define WAIT_MS		8000
+
+extern char **environ;
+
+static int g_epfd = -1;
+static pid_t g_wsd = -1;
+static char g_target[64];
+static const char *g_self;
+
+struct op {
+	int done, ok;
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+op_done(void *tag, int ok, void *arg)
+{
+	struct op *o = tag;
+
+	(void)arg;
+	o->done = 1;
+	o->ok = ok;
+}
+
+/* The only thing that moves gRPC here: poll the set, drain on readable or on
+ * the tick. Returns the milliseconds it took, or -1 on timeout. */
+static int
+run_until(grpc_completion_queue *cq, struct op *o)
+{
+	uint64_t t0 = now_ms();
+	struct pollfd pfd = { .fd = g_epfd, .events = POLLIN };
+
+	(void)grpcp_drain(cq, 64, op_done, NULL);	/* what start_batch queued */
+	while (!o->done) {
+		if (now_ms() - t0 > WAIT_MS)
+			return -1;
+		(void)poll(&pfd, 1, GRPCP_TICK_MS);
+		(void)grpcp_drain(cq, 64, op_done, NULL);
+	}
+	return (int)(now_ms() - t0);
+}
+
+/* ./workspaced on a free loopback port, its address from its first line. */
+static int
+wsd_start(void)
+{
+	char path[512], line[256], *argv[5];
+	const char *top = getenv("top_builddir");
+	posix_spawn_file_actions_t fa;
+	FILE *f;
+	int p[2];
+
+	snprintf(path, sizeof(path), "%s/workspaced", top != NULL ? top : ".");
+	argv[0] = path;
+	argv[1] = "--listen";
+	argv[2] = "127.0.0.1:0";
+	argv[3] = "--logtext";
+	argv[4] = NULL;
+	if (pipe(p) < 0)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", 0, 0);
+	posix_spawn_file_actions_addclose(&fa, p[0]);
+	if (posix_spawn(&g_wsd, path, &fa, NULL, argv, environ) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if ((f = fdopen(p[0], "r")) == NULL)
+		return -1;
+	/* "workspaced listening on 127.0.0.1:PORT" */
+	if (fgets(line, sizeof(line), f) == NULL ||
+	    sscanf(line, "workspaced listening on %63s", g_target) != 1) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	/* Before gRPC: its threads must not see a fork. */
+	if (wsd_start() != 0)
+		return -1;
+	g_epfd = grpcp_init();
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	int st;
+
+	(void)state;
+	grpc_shutdown();
+	if (g_wsd > 0) {
+		kill(g_wsd, SIGTERM);
+		waitpid(g_wsd, &st, 0);
+	}
+	return 0;
+}
+
+static void
+test_finds_the_set(void **state)
+{
+	int probe;
+
+	(void)state;
+	assert_true(g_epfd >= 3);
+	/* It is an epoll set: deleting an fd it does not hold says ENOENT. */
+	assert_true((probe = eventfd(0, 0)) >= 0);
+	assert_int_equal(epoll_ctl(g_epfd, EPOLL_CTL_DEL, probe, NULL), -1);
+	assert_int_equal(errno, ENOENT);
+	close(probe);
+}
+
+/* A unary Handshake with nobody else polling: it completes only if draining
+ * on this thread runs the connect, the writes and the reads. */
+static void
+test_unary_on_one_thread(void **state)
+{
+	K8shelld__HandshakeRequest req = K8SHELLD__HANDSHAKE_REQUEST__INIT;
+	K8shelld__HandshakeResponse *resp;
+	grpc_completion_queue *cq = grpc_completion_queue_create_for_next(NULL);
+	grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+	grpc_channel *ch = grpc_channel_create(g_target, creds, NULL);
+	grpc_metadata_array imd, tmd;
+	grpc_byte_buffer *send, *recv = NULL;
+	grpc_byte_buffer_reader rd;
+	grpc_status_code code;
+	grpc_slice s, details;
+	grpc_call *call;
+	grpc_op ops[6];
+	struct op o = { 0, 0 };
+	uint8_t buf[64];
+	size_t len;
+
+	(void)state;
+	req.client_version = "test-grpc-poll";
+	len = k8shelld__handshake_request__pack(&req, buf);
+	s = grpc_slice_from_copied_buffer((const char *)buf, len);
+	send = grpc_raw_byte_buffer_create(&s, 1);
+	grpc_slice_unref(s);
+	grpc_metadata_array_init(&imd);
+	grpc_metadata_array_init(&tmd);
+	call = grpc_channel_create_call(ch, NULL, 0, cq,
+	    grpc_slice_from_static_string("/k8shelld.SystemService/Handshake"), NULL,
+	    gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(WAIT_MS, GPR_TIMESPAN)),
+	    NULL);
+	memset(ops, 0, sizeof(ops));
+	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[1].op = GRPC_OP_SEND_MESSAGE;
+	ops[1].data.send_message.send_message = send;
+	ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+	ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+	ops[3].data.recv_initial_metadata.recv_initial_metadata = &imd;
+	ops[4].op = GRPC_OP_RECV_MESSAGE;
+	ops[4].data.recv_message.recv_message = &recv;
+	ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+	ops[5].data.recv_status_on_client.trailing_metadata = &tmd;
+	ops[5].data.recv_status_on_client.status = &code;
+	ops[5].data.recv_status_on_client.status_details = &details;
+	assert_int_equal(grpc_call_start_batch(call, ops, 6, &o, NULL), GRPC_CALL_OK);
+
+	assert_true(run_until(cq, &o) >= 0);
+	assert_true(o.ok);
+	assert_int_equal(code, GRPC_STATUS_OK);
+	assert_non_null(recv);
+	assert_true(grpc_byte_buffer_reader_init(&rd, recv));
+	s = grpc_byte_buffer_reader_readall(&rd);
+	grpc_byte_buffer_reader_destroy(&rd);
+	resp = k8shelld__handshake_response__unpack(NULL, GRPC_SLICE_LENGTH(s),
+	    GRPC_SLICE_START_PTR(s));
+	grpc_slice_unref(s);
+	assert_non_null(resp);
+	assert_true(resp->accepted);
+	assert_true(strncmp(resp->server_version, "workspaced/", 11) == 0);
+	k8shelld__handshake_response__free_unpacked(resp, NULL);
+
+	grpc_byte_buffer_destroy(send);
+	grpc_byte_buffer_destroy(recv);
+	grpc_slice_unref(details);
+	grpc_metadata_array_destroy(&imd);
+	grpc_metadata_array_destroy(&tmd);
+	grpc_call_unref(call);
+	grpc_channel_destroy(ch);
+	grpc_channel_credentials_release(creds);
+	grpc_completion_queue_shutdown(cq);
+	while (grpcp_drain(cq, 64, op_done, NULL) >= 0)
+		;
+	grpc_completion_queue_destroy(cq);
+}
+
+/* A deadline is a completion that gRPC's timer thread posts, with no poller to
+ * kick: the tick must find it. Exec waits for a first message we never send. */
+static void
+test_deadline_found_by_the_tick(void **state)
+{
+	grpc_completion_queue *cq = grpc_completion_queue_create_for_next(NULL);
+	grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+	grpc_channel *ch = grpc_channel_create(g_target, creds, NULL);
+	grpc_metadata_array tmd;
+	grpc_status_code code;
+	grpc_slice details;
+	grpc_call *call;
+	grpc_op ops[2];
+	struct op o = { 0, 0 };
+	int ms;
+
+	(void)state;
+	grpc_metadata_array_init(&tmd);
+	call = grpc_channel_create_call(ch, NULL, 0, cq,
+	    grpc_slice_from_static_string("/k8shelld.SshService/Exec"), NULL,
+	    gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(300, GPR_TIMESPAN)),
+	    NULL);
+	memset(ops, 0, sizeof(ops));
+	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[1].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+	ops[1].data.recv_status_on_client.trailing_metadata = &tmd;
+	ops[1].data.recv_status_on_client.status = &code;
+	ops[1].data.recv_status_on_client.status_details = &details;
+	assert_int_equal(grpc_call_start_batch(call, ops, 2, &o, NULL), GRPC_CALL_OK);
+
+	ms = run_until(cq, &o);
+	assert_true(ms >= 250);
+	assert_true(ms < 2000);
+	assert_int_equal(code, GRPC_STATUS_DEADLINE_EXCEEDED);
+
+	grpc_slice_unref(details);
+	grpc_metadata_array_destroy(&tmd);
+	grpc_call_unref(call);
+	grpc_channel_destroy(ch);
+	grpc_channel_credentials_release(creds);
+	grpc_completion_queue_shutdown(cq);
+	while (grpcp_drain(cq, 64, op_done, NULL) >= 0)
+		;
+	grpc_completion_queue_destroy(cq);
+}
+
+/* Another poll strategy has no epoll set: callers fall back to a CQ thread.
+ * Run in a fresh process, as gRPC reads the strategy once. */
+static void
+test_other_strategy_gives_minus_one(void **state)
+{
+	char *argv[] = { (char *)g_self, "--fallback", NULL };
+	pid_t pid;
+	int st;
+
+	(void)state;
+	assert_int_equal(posix_spawn(&pid, g_self, NULL, NULL, argv, environ), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_finds_the_set),
+		cmocka_unit_test(test_unary_on_one_thread),
+		cmocka_unit_test(test_deadline_found_by_the_tick),
+		cmocka_unit_test(test_other_strategy_gives_minus_one),
+	};
+
+	if (argc == 2 && strcmp(argv[1], "--fallback") == 0) {
+		int fd;
+
+		setenv("GRPC_POLL_STRATEGY", "poll", 1);
+		fd = grpcp_init();
+		grpc_shutdown();
+		return fd == -1 ? 0 : 1;
+	}
+	g_self = argv[0];
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
