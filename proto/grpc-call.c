@@ -245,6 +245,7 @@ call_start_close(struct gcall *call)
 static void
 call_complete(struct gcall *call, enum call_op op, int ok)
 {
+	struct grpcc_data *data;
 	ProtobufCMessage *msg;
 	grpc_byte_buffer *bb;
 
@@ -279,6 +280,15 @@ call_complete(struct gcall *call, enum call_op op, int ok)
 		if (bb == NULL) {
 			/* End of the server's stream (or failure): status follows. */
 			call->recv_eof = 1;
+			break;
+		}
+		if (call->cbs.on_data != NULL && !call->freed &&
+		    grpcc_data_take(bb, call->cbs.data_fields, &data) == 0 &&
+		    data != NULL) {
+			call->in_cb++;
+			call->cbs.on_data(call, grpcc_data_field(data), data,
+			    call->arg);
+			call->in_cb--;
 			break;
 		}
 		msg = grpcc_unpack(call->resp_desc, bb);
@@ -627,18 +637,14 @@ call_stream_live(const struct gcall *call)
 	    !call_has_local_failure(call) && !call->freed;
 }
 
-int
-gcall_send(struct gcall *call, const ProtobufCMessage *msg)
+/* Sends bb (taken). */
+static int
+call_send_bb(struct gcall *call, grpc_byte_buffer *bb)
 {
 	grpc_call_error ge;
 	grpc_op op;
 
-	if (!call_stream_live(call) || call->closed || call->close_queued)
-		return GRPCC_ERR_STATE;
-	if (call->send_busy)
-		return GRPCC_ERR_BUSY;
-	if ((call->send_bb = grpcc_pack(msg)) == NULL)
-		return GRPCC_ERR_NOMEM;
+	call->send_bb = bb;
 	memset(&op, 0, sizeof(op));
 	op.op = GRPC_OP_SEND_MESSAGE;
 	op.data.send_message.send_message = call->send_bb;
@@ -651,6 +657,44 @@ gcall_send(struct gcall *call, const ProtobufCMessage *msg)
 	call->send_busy = 1;
 	call->pending++;
 	return 0;
+}
+
+static int
+call_send_ready(const struct gcall *call)
+{
+	if (!call_stream_live(call) || call->closed || call->close_queued)
+		return GRPCC_ERR_STATE;
+	if (call->send_busy)
+		return GRPCC_ERR_BUSY;
+	return 0;
+}
+
+int
+gcall_send(struct gcall *call, const ProtobufCMessage *msg)
+{
+	grpc_byte_buffer *bb;
+	int r;
+
+	if ((r = call_send_ready(call)) != 0)
+		return r;
+	if ((bb = grpcc_pack(msg)) == NULL)
+		return GRPCC_ERR_NOMEM;
+	return call_send_bb(call, bb);
+}
+
+int
+gcall_send_data(struct gcall *call, uint32_t field, struct grpcc_dbuf *b)
+{
+	grpc_byte_buffer *bb;
+	int r;
+
+	if ((r = call_send_ready(call)) != 0) {
+		grpcc_dbuf_free(b);
+		return r;
+	}
+	if ((bb = grpcc_dbuf_finish(b, field)) == NULL)
+		return GRPCC_ERR_ARG;
+	return call_send_bb(call, bb);
 }
 
 int

@@ -100,9 +100,17 @@ int gcall_unary(struct gcall_chan *ch, const char *method,
  * on_status runs once, last, when no send or receive is left in flight; gRPC
  * holds a server's status behind its unread messages, so none is lost
  * (unless the call was cancelled or timed out).
+ *
+ * Data without copies: with on_data set, a message that is nothing but one
+ * length-delimited field named in data_fields (GRPCC_FIELD bits) arrives
+ * there as a view on the received bytes (take: grpcc_data_free), not unpacked;
+ * every other message still goes to on_message. Sending: gcall_send_data().
  */
 struct gcall_stream_cbs {
 	void (*on_message)(struct gcall *call, ProtobufCMessage *msg, void *arg);
+	void (*on_data)(struct gcall *call, uint32_t field, struct grpcc_data *data,
+	    void *arg);
+	uint32_t data_fields;
 	void (*on_send_done)(struct gcall *call, int ok, void *arg);
 	void (*on_status)(struct gcall *call, const struct gcall_status *st,
 	    void *arg);
@@ -115,6 +123,9 @@ int gcall_stream(struct gcall_chan *ch, const char *method,
 /* GRPCC_ERR_BUSY while a send is in flight; GRPCC_ERR_STATE after half-close
  * or once the call has ended. */
 int gcall_send(struct gcall *call, const ProtobufCMessage *msg);
+/* The same for the message "field: b's payload" (grpcc_dbuf), sent without a
+ * pack or a copy; takes b whatever the result. */
+int gcall_send_data(struct gcall *call, uint32_t field, struct grpcc_dbuf *b);
 int gcall_send_busy(const struct gcall *call);
 /* GRPCC_ERR_BUSY while a receive is armed; GRPCC_ERR_STATE after the end. */
 int gcall_recv_start(struct gcall *call);

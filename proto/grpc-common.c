@@ -1,5 +1,5 @@
-/* Shared by the child's gRPC client and workspaced's server: error strings,
- * the protobuf-c <-> byte buffer codec and the eventfd completion pump. */
+/* Shared by the child's gRPC client and workspaced's server: error strings, the
+ * protobuf-c <-> byte buffer codec, data messages in place, the completion pump. */
 #include "autoconf.h"
 
 #include <errno.h>
@@ -90,6 +90,305 @@ grpcc_unpack(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *bb)
 	grpc_slice_unref(all);
 	grpc_byte_buffer_reader_destroy(&rd);
 	return msg;
+}
+
+/* --- data messages in place ------------------------------------------------- */
+
+/* Room for a tag (2 bytes for fields up to 31) and a 32-bit varint length (5);
+ * 16 keeps the payload 16-byte aligned inside gRPC's allocation. */
+#define DBUF_ROOM	16
+#define WIRE_LEN	2	/* protobuf wire type: length-delimited */
+
+struct grpcc_data {
+	grpc_byte_buffer *bb;		/* the received message, or NULL */
+	ProtobufCMessage *msg;		/* or an unpacked message holding flat */
+	const uint8_t *flat;
+	uint32_t field;
+	size_t left;			/* bytes not yet consumed */
+	size_t slice, off;		/* bb: the next byte is slices[slice] + off */
+};
+
+struct grpcc_dbuf {
+	grpc_slice s;			/* DBUF_ROOM + cap bytes */
+	size_t cap, len;
+};
+
+/* A cursor over a slice buffer, for the few header bytes. */
+struct sb_cursor {
+	const grpc_slice_buffer *sb;
+	size_t slice, off, pos;
+};
+
+static int
+cursor_byte(struct sb_cursor *c, uint8_t *b)
+{
+	while (c->slice < c->sb->count) {
+		const grpc_slice *s = &c->sb->slices[c->slice];
+
+		if (c->off < GRPC_SLICE_LENGTH(*s)) {
+			*b = GRPC_SLICE_START_PTR(*s)[c->off++];
+			c->pos++;
+			return 0;
+		}
+		c->slice++;
+		c->off = 0;
+	}
+	return -1;
+}
+
+/* A varint of at most 5 bytes (32 bits); -1 when cut short or longer. */
+static int
+cursor_varint32(struct sb_cursor *c, uint64_t *v)
+{
+	uint8_t b;
+	int i;
+
+	*v = 0;
+	for (i = 0; i < 5; i++) {
+		if (cursor_byte(c, &b) != 0)
+			return -1;
+		*v |= (uint64_t)(b & 0x7f) << (7 * i);
+		if ((b & 0x80) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* Skip empty slices so a view always points at a byte when any are left. */
+static void
+data_settle(struct grpcc_data *d)
+{
+	const grpc_slice_buffer *sb = &d->bb->data.raw.slice_buffer;
+
+	while (d->left > 0 && d->slice < sb->count &&
+	    d->off == GRPC_SLICE_LENGTH(sb->slices[d->slice])) {
+		d->slice++;
+		d->off = 0;
+	}
+}
+
+int
+grpcc_data_take(grpc_byte_buffer *bb, uint32_t fields, struct grpcc_data **dp)
+{
+	struct sb_cursor c;
+	struct grpcc_data *d;
+	uint64_t tag, len, field;
+
+	*dp = NULL;
+	if (bb->type != GRPC_BB_RAW ||
+	    bb->data.raw.compression != GRPC_COMPRESS_NONE)
+		return 0;
+	memset(&c, 0, sizeof(c));
+	c.sb = &bb->data.raw.slice_buffer;
+	/* Anything but "tag, length, exactly the rest" is protobuf-c's to judge. */
+	if (cursor_varint32(&c, &tag) != 0 || (tag & 7) != WIRE_LEN)
+		return 0;
+	field = tag >> 3;
+	if (field < 1 || field > 31 || (fields & GRPCC_FIELD(field)) == 0)
+		return 0;
+	if (cursor_varint32(&c, &len) != 0 || len != c.sb->length - c.pos)
+		return 0;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return GRPCC_ERR_NOMEM;
+	d->bb = bb;
+	d->field = (uint32_t)field;
+	d->left = (size_t)len;
+	d->slice = c.slice;
+	d->off = c.off;
+	data_settle(d);
+	*dp = d;
+	return 0;
+}
+
+int
+grpcc_data_wrap(ProtobufCMessage *msg, uint32_t field, const uint8_t *p, size_t len,
+    struct grpcc_data **dp)
+{
+	struct grpcc_data *d;
+
+	*dp = NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return GRPCC_ERR_NOMEM;
+	d->msg = msg;
+	d->flat = p;
+	d->field = field;
+	d->left = len;
+	*dp = d;
+	return 0;
+}
+
+uint32_t
+grpcc_data_field(const struct grpcc_data *d)
+{
+	return d->field;
+}
+
+size_t
+grpcc_data_len(const struct grpcc_data *d)
+{
+	return d->left;
+}
+
+const uint8_t *
+grpcc_data_peek(const struct grpcc_data *d, size_t *lenp)
+{
+	const grpc_slice *s;
+	size_t n;
+
+	if (d->left == 0) {
+		*lenp = 0;
+		return NULL;
+	}
+	if (d->bb == NULL) {
+		*lenp = d->left;
+		return d->flat + d->off;
+	}
+	s = &d->bb->data.raw.slice_buffer.slices[d->slice];
+	n = GRPC_SLICE_LENGTH(*s) - d->off;
+	*lenp = n < d->left ? n : d->left;
+	return GRPC_SLICE_START_PTR(*s) + d->off;
+}
+
+const uint8_t *
+grpcc_data_gather(const struct grpcc_data *d, uint8_t *scratch, size_t max, size_t *lenp)
+{
+	const grpc_slice_buffer *sb;
+	const uint8_t *p;
+	size_t want, n, got, i, off;
+
+	want = d->left < max ? d->left : max;
+	p = grpcc_data_peek(d, &n);
+	if (n >= want) {
+		*lenp = want;
+		return p;
+	}
+	sb = &d->bb->data.raw.slice_buffer;
+	for (got = 0, i = d->slice, off = d->off; got < want; i++, off = 0) {
+		n = GRPC_SLICE_LENGTH(sb->slices[i]) - off;
+		if (n > want - got)
+			n = want - got;
+		memcpy(scratch + got, GRPC_SLICE_START_PTR(sb->slices[i]) + off, n);
+		got += n;
+	}
+	*lenp = want;
+	return scratch;
+}
+
+void
+grpcc_data_consume(struct grpcc_data *d, size_t n)
+{
+	const grpc_slice_buffer *sb;
+	size_t avail;
+
+	if (n > d->left)
+		abort();	/* the caller wrote more than it was given */
+	d->left -= n;
+	if (d->bb == NULL) {
+		d->off += n;
+		return;
+	}
+	sb = &d->bb->data.raw.slice_buffer;
+	while (n > 0) {
+		avail = GRPC_SLICE_LENGTH(sb->slices[d->slice]) - d->off;
+		if (n < avail) {
+			d->off += n;
+			break;
+		}
+		n -= avail;
+		d->slice++;
+		d->off = 0;
+	}
+	data_settle(d);
+}
+
+void
+grpcc_data_free(struct grpcc_data *d)
+{
+	if (d == NULL)
+		return;
+	if (d->bb != NULL)
+		grpc_byte_buffer_destroy(d->bb);
+	grpcc_msg_free(d->msg);
+	free(d);
+}
+
+int
+grpcc_dbuf_new(size_t cap, struct grpcc_dbuf **bp)
+{
+	struct grpcc_dbuf *b;
+
+	*bp = NULL;
+	if (cap > UINT32_MAX)
+		return GRPCC_ERR_ARG;
+	if ((b = malloc(sizeof(*b))) == NULL)
+		return GRPCC_ERR_NOMEM;
+	/* One allocation (gRPC's refcount in front of the bytes). */
+	b->s = grpc_slice_malloc(DBUF_ROOM + cap);
+	b->cap = cap;
+	b->len = 0;
+	*bp = b;
+	return 0;
+}
+
+uint8_t *
+grpcc_dbuf_ptr(struct grpcc_dbuf *b)
+{
+	return GRPC_SLICE_START_PTR(b->s) + DBUF_ROOM;
+}
+
+size_t
+grpcc_dbuf_cap(const struct grpcc_dbuf *b)
+{
+	return b->cap;
+}
+
+size_t
+grpcc_dbuf_len(const struct grpcc_dbuf *b)
+{
+	return b->len;
+}
+
+void
+grpcc_dbuf_set_len(struct grpcc_dbuf *b, size_t len)
+{
+	if (len > b->cap)
+		abort();	/* written past the payload room */
+	b->len = len;
+}
+
+grpc_byte_buffer *
+grpcc_dbuf_finish(struct grpcc_dbuf *b, uint32_t field)
+{
+	grpc_byte_buffer *bb = NULL;
+	uint8_t hdr[DBUF_ROOM];
+	grpc_slice sub;
+	uint64_t v;
+	size_t h = 0;
+	int i;
+
+	if (field >= 1 && field <= 31) {
+		for (i = 0; i < 2; i++) {
+			v = i == 0 ? ((uint64_t)field << 3 | WIRE_LEN) : b->len;
+			for (; v >= 0x80; v >>= 7)
+				hdr[h++] = (uint8_t)(v | 0x80);
+			hdr[h++] = (uint8_t)v;
+		}
+		memcpy(GRPC_SLICE_START_PTR(b->s) + DBUF_ROOM - h, hdr, h);
+		sub = grpc_slice_sub(b->s, DBUF_ROOM - h, DBUF_ROOM + b->len);
+		bb = grpc_raw_byte_buffer_create(&sub, 1);
+		grpc_slice_unref(sub);
+	}
+	grpcc_dbuf_free(b);
+	return bb;
+}
+
+void
+grpcc_dbuf_free(struct grpcc_dbuf *b)
+{
+	if (b == NULL)
+		return;
+	grpc_slice_unref(b->s);
+	free(b);
 }
 
 char *

@@ -1,9 +1,10 @@
 /* What the gRPC client calls (child) and the server helper (workspaced) share:
- * error codes, the protobuf-c codec and the completion-queue pump. */
+ * error codes, the protobuf-c codec, data messages in place and the CQ pump. */
 #ifndef GRPC_COMMON_H
 #define GRPC_COMMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <grpc/grpc.h>
 #include <protobuf-c/protobuf-c.h>
@@ -30,6 +31,53 @@ grpc_byte_buffer *grpcc_pack(const ProtobufCMessage *msg);
 ProtobufCMessage *grpcc_unpack(const ProtobufCMessageDescriptor *desc,
     grpc_byte_buffer *bb);
 void grpcc_msg_free(ProtobufCMessage *msg);
+
+/*
+ * Data messages without a copy. A k8shelld data message (PortForwardResponse
+ * .data, ExecResponse .stdout, ExecRequest .input, ...) is one length-delimited
+ * field and nothing else: a tag, a varint length, the bytes. Fields are named
+ * by a mask of GRPCC_FIELD() bits (field numbers 1..31).
+ */
+#define GRPCC_FIELD(n)	(1u << (n))
+
+/* Received: the bytes of a data message, read in place from the byte buffer's
+ * slices (or from an unpacked message that owns them). */
+struct grpcc_data;
+
+/* When bb is exactly one length-delimited field in fields (uncompressed, the
+ * length spanning the rest of the message), *dp is a view on its bytes that
+ * takes bb; else *dp is NULL and bb stays the caller's: unpack it (protobuf-c
+ * then judges anything malformed). GRPCC_ERR_NOMEM leaves bb too. */
+int grpcc_data_take(grpc_byte_buffer *bb, uint32_t fields, struct grpcc_data **dp);
+/* The same for bytes an unpacked message holds: the view takes msg. */
+int grpcc_data_wrap(ProtobufCMessage *msg, uint32_t field, const uint8_t *p,
+    size_t len, struct grpcc_data **dp);
+uint32_t grpcc_data_field(const struct grpcc_data *d);
+/* Bytes not yet consumed. */
+size_t grpcc_data_len(const struct grpcc_data *d);
+/* The next contiguous piece of them (*lenp is 0 once all are consumed). */
+const uint8_t *grpcc_data_peek(const struct grpcc_data *d, size_t *lenp);
+/* The next min(max, unconsumed) bytes as one piece: in place when a slice
+ * holds them, else copied into scratch (max bytes). For a writer that pays per
+ * call more than per byte. */
+const uint8_t *grpcc_data_gather(const struct grpcc_data *d, uint8_t *scratch, size_t max,
+    size_t *lenp);
+void grpcc_data_consume(struct grpcc_data *d, size_t n);
+void grpcc_data_free(struct grpcc_data *d);
+
+/* To send: one slice with room for the header in front of cap payload bytes;
+ * the caller copies the bytes into grpcc_dbuf_ptr() and sets their count. */
+struct grpcc_dbuf;
+
+int grpcc_dbuf_new(size_t cap, struct grpcc_dbuf **bp);
+uint8_t *grpcc_dbuf_ptr(struct grpcc_dbuf *b);
+size_t grpcc_dbuf_cap(const struct grpcc_dbuf *b);
+size_t grpcc_dbuf_len(const struct grpcc_dbuf *b);
+void grpcc_dbuf_set_len(struct grpcc_dbuf *b, size_t len);	/* <= cap */
+/* The message "field: the payload", one slice, no copy; takes b. NULL for a
+ * field outside 1..31. */
+grpc_byte_buffer *grpcc_dbuf_finish(struct grpcc_dbuf *b, uint32_t field);
+void grpcc_dbuf_free(struct grpcc_dbuf *b);
 
 /* A whole regular file of at most max bytes, NUL-terminated (malloc'd);
  * NULL with *errp = errno, EFBIG (too large) or EINVAL (not a file). */
