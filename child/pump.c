@@ -34,14 +34,12 @@ struct pump {
 
 	/* SSH -> workspace: what libssh holds for us, and what we took from it. */
 	size_t ssh_pending;
-	uint8_t *up;
-	size_t up_cap, up_off, up_len;
+	struct pump_held held;
 
 	/* workspace -> SSH: the message being written and at most one more that
 	 * arrived meanwhile (taken from gRPC); the next receive waits for room. */
-	ProtobufCMessage *down_msg, *next_msg;
-	const uint8_t *down;
-	size_t down_len;
+	struct grpcc_data *down, *next;
+	uint8_t *scratch;		/* PUMP_CHUNK bytes gathered for one write */
 
 	unsigned long long bytes_in, bytes_out;
 };
@@ -67,17 +65,6 @@ portforward_start(struct gcall *call, const char *host, uint32_t port)
 	return gcall_send(call, &req.base);
 }
 
-static int
-portforward_data(struct gcall *call, const uint8_t *data, size_t len)
-{
-	K8shelld__PortForwardRequest req = K8SHELLD__PORT_FORWARD_REQUEST__INIT;
-
-	req.request_case = K8SHELLD__PORT_FORWARD_REQUEST__REQUEST_DATA;
-	req.data.data = (uint8_t *)data;
-	req.data.len = len;
-	return gcall_send(call, &req.base);
-}
-
 static void
 portforward_recv(const ProtobufCMessage *msg, const uint8_t **data, size_t *len)
 {
@@ -92,7 +79,8 @@ const struct pump_proto pump_portforward = {
 	.resp = &k8shelld__port_forward_response__descriptor,
 	.id_key = "portforward-id",
 	.send_start = portforward_start,
-	.send_data = portforward_data,
+	.up_field = 2,		/* PortForwardRequest.data */
+	.down_field = 1,	/* PortForwardResponse.data */
 	.recv_data = portforward_recv,
 };
 
@@ -106,17 +94,6 @@ unixsocket_start(struct gcall *call, const char *path, uint32_t mode)
 	start.socketpath = (char *)path;
 	req.request_case = K8SHELLD__UNIX_SOCKET_REQUEST__REQUEST_START_REQUEST;
 	req.start_request = &start;
-	return gcall_send(call, &req.base);
-}
-
-static int
-unixsocket_data(struct gcall *call, const uint8_t *data, size_t len)
-{
-	K8shelld__UnixSocketRequest req = K8SHELLD__UNIX_SOCKET_REQUEST__INIT;
-
-	req.request_case = K8SHELLD__UNIX_SOCKET_REQUEST__REQUEST_DATA;
-	req.data.data = (uint8_t *)data;
-	req.data.len = len;
 	return gcall_send(call, &req.base);
 }
 
@@ -134,25 +111,18 @@ const struct pump_proto pump_unixsocket = {
 	.resp = &k8shelld__unix_socket_response__descriptor,
 	.id_key = "unixsocket-id",
 	.send_start = unixsocket_start,
-	.send_data = unixsocket_data,
+	.up_field = 2,		/* UnixSocketRequest.data */
+	.down_field = 1,	/* UnixSocketResponse.data */
 	.recv_data = unixsocket_recv,
 };
 
 /* --- gRPC side ---------------------------------------------------------------- */
 
-/* Makes msg (taken) the one being written. */
-static void
-pump_down_take(struct pump *p, ProtobufCMessage *msg)
-{
-	p->proto->recv_data(msg, &p->down, &p->down_len);
-	p->down_msg = msg;
-}
-
 /* One receive in flight, and only while there is room for its message. */
 static void
 pump_recv_arm(struct pump *p)
 {
-	if (!p->started || p->ended || p->recv_armed || p->recv_done || p->next_msg != NULL)
+	if (!p->started || p->ended || p->recv_armed || p->recv_done || p->next != NULL)
 		return;
 	if (gcall_recv_start(p->call) == 0)
 		p->recv_armed = true;
@@ -160,31 +130,57 @@ pump_recv_arm(struct pump *p)
 		p->recv_done = true;	/* the server's side ended: status follows */
 }
 
+/* A received message's bytes (taken) queue for the client. */
 static void
-pump_on_message(struct gcall *call, ProtobufCMessage *msg, void *arg)
+pump_down_add(struct channel *ch, struct grpcc_data *d)
 {
-	struct channel *ch = arg;
 	struct pump *p = pump_of(ch);
-	const uint8_t *data;
-	size_t len;
+	size_t len = grpcc_data_len(d);
 
-	(void)call;
 	p->recv_armed = false;
-	p->proto->recv_data(msg, &data, &len);
 	if (len == 0) {
-		grpcc_msg_free(msg);
+		grpcc_data_free(d);
 	} else {
 		p->bytes_out += len;
 		workspace_count(ch->c, 0, len);
-		if (p->down_msg == NULL)
-			pump_down_take(p, msg);
+		if (p->down == NULL)
+			p->down = d;
 		else
-			p->next_msg = msg;
+			p->next = d;
 	}
 	/* The next one is fetched while this one is written. The write happens
 	 * in the run hook: an SSH write may poll and re-enter callbacks. */
 	pump_recv_arm(p);
 	channel_wake(ch);
+}
+
+static void
+pump_on_data(struct gcall *call, uint32_t field, struct grpcc_data *d, void *arg)
+{
+	(void)call;
+	(void)field;
+	pump_down_add(arg, d);
+}
+
+/* Not a bare data message (say, with fields we do not know): its bytes. */
+static void
+pump_on_message(struct gcall *call, ProtobufCMessage *msg, void *arg)
+{
+	struct channel *ch = arg;
+	struct pump *p = pump_of(ch);
+	struct grpcc_data *d;
+	const uint8_t *data;
+	size_t len;
+
+	p->proto->recv_data(msg, &data, &len);
+	if (grpcc_data_wrap(msg, p->proto->down_field, data, len, &d) != 0) {
+		log_error("%s: out of memory", ch->id);
+		grpcc_msg_free(msg);
+		p->recv_armed = false;
+		gcall_cancel(call);
+		return;
+	}
+	pump_down_add(ch, d);
 }
 
 static void
@@ -218,6 +214,7 @@ pump_on_status(struct gcall *call, const struct gcall_status *st, void *arg)
 
 static const struct gcall_stream_cbs pump_cbs = {
 	.on_message = pump_on_message,
+	.on_data = pump_on_data,
 	.on_send_done = pump_on_send_done,
 	.on_status = pump_on_status,
 };
@@ -228,6 +225,7 @@ pump_ready(struct child *c, struct gcall_chan *chan, const char *error, void *ar
 	struct channel *ch = arg;
 	struct pump *p = pump_of(ch);
 	struct gcall_md md = { .key = p->proto->id_key, .value = ch->id };
+	struct gcall_stream_cbs cbs;
 	int r;
 
 	(void)c;
@@ -238,8 +236,10 @@ pump_ready(struct child *c, struct gcall_chan *chan, const char *error, void *ar
 		p->ended = true;
 		return;
 	}
+	cbs = pump_cbs;
+	cbs.data_fields = GRPCC_FIELD(p->proto->down_field);
 	if ((r = gcall_stream(chan, p->proto->method, p->proto->resp, &md, 1, 0,
-	    &pump_cbs, ch, &p->call)) != 0) {
+	    &cbs, ch, &p->call)) != 0) {
 		log_error("%s: cannot start %s: %s", ch->id, p->proto->method, grpcc_strerror(r));
 		p->ended = true;
 		return;
@@ -254,14 +254,16 @@ pump_ready(struct child *c, struct gcall_chan *chan, const char *error, void *ar
 	p->sending = true;
 }
 
-/* One data message; on failure the stream is cancelled (its status follows). */
+/* One data message (taken); on failure the stream is cancelled (its status
+ * follows). */
 static int
-pump_send(struct channel *ch, const uint8_t *data, size_t len)
+pump_send(struct channel *ch, struct grpcc_dbuf *b)
 {
 	struct pump *p = pump_of(ch);
+	size_t len = grpcc_dbuf_len(b);
 	int r;
 
-	if ((r = p->proto->send_data(p->call, data, len)) != 0) {
+	if ((r = gcall_send_data(p->call, p->proto->up_field, b)) != 0) {
 		log_info("%s: cannot send to the workspace: %s", ch->id, grpcc_strerror(r));
 		gcall_cancel(p->call);
 		return -1;
@@ -288,6 +290,7 @@ pump_ssh_data(ssh_session s, ssh_channel channel, void *data, uint32_t len, int 
 {
 	struct channel *ch = userdata;
 	struct pump *p = pump_of(ch);
+	struct grpcc_dbuf *b;
 	size_t n;
 
 	(void)s;
@@ -298,12 +301,18 @@ pump_ssh_data(ssh_session s, ssh_channel channel, void *data, uint32_t len, int 
 			p->ssh_pending = 0;
 		return (int)len;
 	}
-	if (!pump_can_send(p) || p->up_off < p->up_len) {
+	if (!pump_can_send(p) || pump_held_busy(&p->held)) {
 		p->ssh_pending = len;
 		return 0;
 	}
 	n = len < PUMP_CHUNK ? len : PUMP_CHUNK;
-	if (pump_send(ch, data, n) != 0) {
+	if ((b = pump_dbuf_copy(data, n)) == NULL) {
+		log_error("%s: out of memory", ch->id);
+		gcall_cancel(p->call);
+		p->ssh_pending = len;
+		return 0;
+	}
+	if (pump_send(ch, b) != 0) {
 		p->ssh_pending = len;
 		return 0;
 	}
@@ -330,31 +339,37 @@ pump_down(struct channel *ch)
 {
 	struct pump *p = pump_of(ch);
 
-	while (p->down_msg != NULL) {
-		while (p->down_len > 0) {
+	while (p->down != NULL) {
+		while (grpcc_data_len(p->down) > 0) {
 			uint32_t win = ssh_channel_window_size(ch->ssh);
-			size_t n = p->down_len < win ? p->down_len : win;
+			size_t n;
+			const uint8_t *d;
 			int w;
 
-			if (n == 0)
+			if (win == 0)
 				return 0;	/* the window adjust wakes the loop */
-			if ((w = ssh_channel_write(ch->ssh, p->down, (uint32_t)n)) < 0) {
+			/* libssh flushes on every write: one call per PUMP_CHUNK,
+			 * gathered from gRPC's slices when they split it. */
+			if (p->scratch == NULL && (p->scratch = malloc(PUMP_CHUNK)) == NULL) {
+				log_error("%s: out of memory", ch->id);
+				return -1;
+			}
+			d = grpcc_data_gather(p->down, p->scratch, win < PUMP_CHUNK ? win :
+			    PUMP_CHUNK, &n);
+			if ((w = ssh_channel_write(ch->ssh, d, (uint32_t)n)) < 0) {
 				log_info("%s: write to the client: %s", ch->id,
 				    ssh_get_error(ch->c->session));
 				return -1;
 			}
-			p->down += w;
-			p->down_len -= (size_t)w;
+			if (p->down == NULL)
+				return 0;	/* stopped while the write polled */
+			grpcc_data_consume(p->down, (size_t)w);
 			if ((size_t)w < n || ch->remote_closed)
 				return 0;
 		}
-		grpcc_msg_free(p->down_msg);
-		p->down_msg = NULL;
-		p->down = NULL;
-		if (p->next_msg != NULL) {
-			pump_down_take(p, p->next_msg);
-			p->next_msg = NULL;
-		}
+		grpcc_data_free(p->down);
+		p->down = p->next;
+		p->next = NULL;
 	}
 	pump_recv_arm(p);
 	return 0;
@@ -365,40 +380,23 @@ static int
 pump_up(struct channel *ch)
 {
 	struct pump *p = pump_of(ch);
+	struct grpcc_dbuf *b;
 	size_t n;
-	int r;
 
 	if (!pump_can_send(p))
 		return 0;
-	if (p->up_off == p->up_len && p->ssh_pending > 0) {
-		/* All of it: a partial read would widen the client's window while
-		 * libssh still holds the rest, and nothing would bound it. */
-		if (p->ssh_pending > p->up_cap) {
-			uint8_t *b = realloc(p->up, p->ssh_pending);
-
-			if (b == NULL) {
-				log_error("%s: out of memory", ch->id);
-				return -1;
-			}
-			p->up = b;
-			p->up_cap = p->ssh_pending;
-		}
-		if ((r = ssh_channel_read_nonblocking(ch->ssh, p->up, (uint32_t)p->ssh_pending, 0)) < 0) {
-			log_info("%s: read from the client: %s", ch->id, ssh_get_error(ch->c->session));
+	if (!pump_held_busy(&p->held) && p->ssh_pending > 0) {
+		/* All of it (struct pump_held says why). */
+		if (pump_held_read(&p->held, ch, p->ssh_pending, PUMP_CHUNK, &n) != 0)
 			return -1;
-		}
-		p->up_off = 0;
-		p->up_len = (size_t)r;
-		p->ssh_pending = (size_t)r < p->ssh_pending ? p->ssh_pending - (size_t)r : 0;
-		if (r == 0)
+		p->ssh_pending = n < p->ssh_pending ? p->ssh_pending - n : 0;
+		if (n == 0)
 			p->ssh_pending = 0;	/* never spin on a count libssh disowns */
+		if (!pump_can_send(p))
+			return 0;
 	}
-	if (p->up_off < p->up_len) {
-		n = p->up_len - p->up_off;
-		if (n > PUMP_CHUNK)
-			n = PUMP_CHUNK;
-		if (pump_send(ch, p->up + p->up_off, n) == 0)
-			p->up_off += n;
+	if ((b = pump_held_pop(&p->held)) != NULL) {
+		(void)pump_send(ch, b);
 		return 0;
 	}
 	if (p->ssh_eof && p->ssh_pending == 0) {
@@ -505,7 +503,7 @@ pump_run(struct channel *ch)
 	if (ch->remote_closed)
 		return;
 	/* The stream is over: deliver what it sent, then EOF and CLOSE. */
-	if (p->ended && p->waiter == NULL && p->down_msg == NULL && !p->closed)
+	if (p->ended && p->waiter == NULL && p->down == NULL && !p->closed)
 		pump_close(ch);
 }
 
@@ -519,13 +517,10 @@ pump_stop(struct channel *ch)
 	if (p->call != NULL)
 		gcall_cancel(p->call);
 	p->ended = true;
-	if (p->down_msg != NULL)
-		grpcc_msg_free(p->down_msg);
-	if (p->next_msg != NULL)
-		grpcc_msg_free(p->next_msg);
-	p->down_msg = p->next_msg = NULL;
-	p->down = NULL;
-	p->down_len = 0;
+	grpcc_data_free(p->down);
+	grpcc_data_free(p->next);
+	p->down = p->next = NULL;
+	pump_held_clear(&p->held);
 	if (p->ssh_open && !p->closed && !ch->remote_closed)
 		pump_close(ch);
 }
@@ -542,12 +537,109 @@ pump_free(struct channel *ch)
 		    "workspace, %llu from it)", ch->id, p->bytes_in, p->bytes_out);
 	workspace_waiter_cancel(p->waiter);
 	gcall_free(p->call);
-	if (p->down_msg != NULL)
-		grpcc_msg_free(p->down_msg);
-	if (p->next_msg != NULL)
-		grpcc_msg_free(p->next_msg);
-	free(p->up);
+	grpcc_data_free(p->down);
+	grpcc_data_free(p->next);
+	pump_held_clear(&p->held);
+	free(p->scratch);
 	free(p->target);
 	free(p);
 	ch->state = NULL;
+}
+
+/* --- Upload messages, shared with session-run.c --------------------------------- */
+
+struct grpcc_dbuf *
+pump_dbuf_copy(const void *data, size_t len)
+{
+	struct grpcc_dbuf *b;
+
+	if (grpcc_dbuf_new(len, &b) != 0)
+		return NULL;
+	memcpy(grpcc_dbuf_ptr(b), data, len);
+	grpcc_dbuf_set_len(b, len);
+	return b;
+}
+
+int
+pump_held_read(struct pump_held *h, struct channel *ch, size_t pending, size_t chunk,
+    size_t *nread)
+{
+	size_t i, need, room;
+	int r = 0;
+
+	*nread = 0;
+	if (h->next < h->n)
+		abort();	/* bytes held already would be overtaken */
+	h->next = h->n = 0;
+	if (pending == 0)
+		return 0;
+	/* Every message first: running out of memory halfway would leave the
+	 * window widened by the reads already made. */
+	need = (pending + chunk - 1) / chunk;
+	if (need > h->cap) {
+		struct grpcc_dbuf **m = reallocarray(h->msgs, need, sizeof(*m));
+
+		if (m == NULL)
+			goto nomem;
+		h->msgs = m;
+		h->cap = need;
+	}
+	for (i = 0; i < need; i++) {
+		room = pending - i * chunk < chunk ? pending - i * chunk : chunk;
+		if (grpcc_dbuf_new(room, &h->msgs[i]) != 0) {
+			while (i > 0)
+				grpcc_dbuf_free(h->msgs[--i]);
+			goto nomem;
+		}
+	}
+	/* libssh polls the socket only when it holds nothing: stop at the
+	 * first short read, and keep the data callback out meanwhile. */
+	h->reading = true;
+	for (i = 0; i < need; i++) {
+		room = grpcc_dbuf_cap(h->msgs[i]);
+		r = ssh_channel_read_nonblocking(ch->ssh, grpcc_dbuf_ptr(h->msgs[i]),
+		    (uint32_t)room, 0);
+		if (r <= 0)
+			break;
+		grpcc_dbuf_set_len(h->msgs[i], (size_t)r);
+		*nread += (size_t)r;
+		h->n = i + 1;
+		if ((size_t)r < room)
+			break;
+	}
+	h->reading = false;
+	for (i = h->n; i < need; i++)
+		grpcc_dbuf_free(h->msgs[i]);
+	if (r < 0 && h->n == 0) {
+		log_info("%s: read from the client: %s", ch->id, ssh_get_error(ch->c->session));
+		return -1;
+	}
+	return 0;
+nomem:
+	log_error("%s: out of memory", ch->id);
+	return -1;
+}
+
+bool
+pump_held_busy(const struct pump_held *h)
+{
+	return h->reading || h->next < h->n;
+}
+
+struct grpcc_dbuf *
+pump_held_pop(struct pump_held *h)
+{
+	if (h->next >= h->n)
+		return NULL;
+	return h->msgs[h->next++];
+}
+
+void
+pump_held_clear(struct pump_held *h)
+{
+	while (h->next < h->n)
+		grpcc_dbuf_free(h->msgs[h->next++]);
+	free(h->msgs);
+	h->msgs = NULL;
+	h->next = h->n = h->cap = 0;
 }

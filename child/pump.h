@@ -3,6 +3,7 @@
 #ifndef CHILD_PUMP_H
 #define CHILD_PUMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,10 +14,12 @@
  * SSH -> workspace: one gRPC send in flight. While it is, the channel's data
  * callback leaves the bytes to libssh (which then stops widening the client's
  * window); when the send completes, the run hook takes all that libssh holds
- * (libssh bounds it to about 2 MB) and sends it in PUMP_CHUNK messages.
+ * (libssh bounds it to about 2 MB) and sends it in PUMP_CHUNK messages. Bytes
+ * are copied once, from libssh straight into the message that carries them.
  * Workspace -> SSH: messages are written only within the client's window; one
  * receive is in flight while a message is written, none while a second one
- * waits, so at most two messages are held.
+ * waits, so at most two messages are held. Data is written from gRPC's own
+ * slices (grpcc_data), never copied here.
  *
  * End: the client's EOF half-closes the stream after the last bytes went out;
  * the stream's end (the workspace closed, or an error) is followed by EOF and
@@ -26,16 +29,16 @@
 #define PUMP_CHUNK	(128 * 1024)
 
 /* What differs between the streams: the method, the id's metadata key, the
- * first message and how data is wrapped. */
+ * first message and the data fields. */
 struct pump_proto {
 	const char *method;		/* "/k8shelld.SshService/PortForward" */
 	const ProtobufCMessageDescriptor *resp;
 	const char *id_key;		/* metadata key for ch->id: "portforward-id" */
 	/* The stream's first message, from pump_new()'s target and num. */
 	int (*send_start)(struct gcall *call, const char *target, uint32_t num);
-	/* One data message holding len bytes (borrowed). */
-	int (*send_data)(struct gcall *call, const uint8_t *data, size_t len);
-	/* The bytes a response carries (borrowed from msg). */
+	uint32_t up_field;		/* the request's bytes field (data) */
+	uint32_t down_field;		/* the response's bytes field (data) */
+	/* The bytes a response that came unpacked carries (borrowed from msg). */
 	void (*recv_data)(const ProtobufCMessage *msg, const uint8_t **data, size_t *len);
 };
 
@@ -73,5 +76,32 @@ void pump_run(struct channel *ch);
 void pump_stop(struct channel *ch);
 /* From the kind's free hook: cancels what still runs and releases ch->state. */
 void pump_free(struct channel *ch);
+
+/*
+ * Upload bytes held for sending, shared with session-run.c: read from libssh
+ * straight into data messages (grpcc_dbuf) of at most chunk bytes, then sent
+ * one per completed send. All that libssh holds is read at once: after a read
+ * libssh tops the client's window up whatever it still holds, so partial reads
+ * behind a slow workspace would let the client send without bound.
+ */
+struct pump_held {
+	struct grpcc_dbuf **msgs;
+	size_t next, n, cap;
+	bool reading;			/* inside pump_held_read() */
+};
+
+/* A message carrying a copy of len bytes (the data callback's); NULL when out
+ * of memory. */
+struct grpcc_dbuf *pump_dbuf_copy(const void *data, size_t len);
+/* Reads the pending bytes libssh holds for ch into h (empty before); *nread
+ * says how many came (fewer when libssh held fewer). Returns 0, or -1 (logged)
+ * when the read failed or memory ran out. */
+int pump_held_read(struct pump_held *h, struct channel *ch, size_t pending, size_t chunk,
+    size_t *nread);
+/* Bytes taken earlier wait in h (or are being read): new ones wait in libssh. */
+bool pump_held_busy(const struct pump_held *h);
+/* The oldest held message (taken), NULL when none is left. */
+struct grpcc_dbuf *pump_held_pop(struct pump_held *h);
+void pump_held_clear(struct pump_held *h);
 
 #endif

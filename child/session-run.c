@@ -25,6 +25,13 @@
 
 #define SESSION_PREFIX	"ssh-proxy: "
 
+/* The bytes fields of k8shelld.proto: what goes through without a pack. */
+#define SHELL_REQ_DATA	3	/* ShellRequest.data */
+#define SHELL_RESP_DATA	2	/* ShellResponse.data */
+#define EXEC_REQ_INPUT	2	/* ExecRequest.input */
+#define EXEC_RESP_STDOUT 1	/* ExecResponse.stdout */
+#define EXEC_RESP_STDERR 2	/* ExecResponse.stderr */
+
 static const char *
 what_name(enum session_what w)
 {
@@ -53,10 +60,8 @@ session_fail(struct session *st, const char *msg)
 static void
 out_clear(struct session *st)
 {
-	grpcc_msg_free(st->out_msg);
-	st->out_msg = NULL;
-	st->out_p = NULL;
-	st->out_len = 0;
+	grpcc_data_free(st->out);
+	st->out = NULL;
 }
 
 static void
@@ -69,21 +74,37 @@ recv_next(struct session *st)
 		log_debug("%s: gcall_recv_start: %s", st->ch->id, grpcc_strerror(r));
 }
 
-/* Output to write to the client; no receive until it is all written. */
+/* Output (taken) to write to the client; no receive until it is all written. */
 static void
-out_set(struct session *st, ProtobufCMessage *msg, const uint8_t *p, size_t len, bool err)
+out_set(struct session *st, struct grpcc_data *d, bool err)
 {
+	size_t len = grpcc_data_len(d);
+
 	workspace_count(st->ch->c, 0, len);
 	if (len == 0) {
-		grpcc_msg_free(msg);
+		grpcc_data_free(d);
 		recv_next(st);
 		return;
 	}
-	st->out_msg = msg;
-	st->out_p = p;
-	st->out_len = len;
+	st->out = d;
 	st->out_stderr = err;
 	channel_wake(st->ch);
+}
+
+/* The same for output that came in an unpacked message (msg taken). */
+static void
+out_set_msg(struct session *st, ProtobufCMessage *msg, uint32_t field, const uint8_t *p,
+    size_t len, bool err)
+{
+	struct grpcc_data *d;
+
+	if (grpcc_data_wrap(msg, field, p, len, &d) != 0) {
+		grpcc_msg_free(msg);
+		log_error("%s: out of memory", st->ch->id);
+		session_fail(st, "internal error, retry shortly");
+		return;
+	}
+	out_set(st, d, err);
 }
 
 /* The exit code (or the shell's terminate) came: no receive after it. */
@@ -100,7 +121,7 @@ on_shell_message(struct session *st, K8shelld__ShellResponse *r)
 {
 	switch (r->response_case) {
 	case K8SHELLD__SHELL_RESPONSE__RESPONSE_DATA:
-		out_set(st, &r->base, r->data.data, r->data.len, false);
+		out_set_msg(st, &r->base, SHELL_RESP_DATA, r->data.data, r->data.len, false);
 		return;
 	case K8SHELLD__SHELL_RESPONSE__RESPONSE_TERMINATE:
 		/* The Shell stream carries no status: 0, so `ssh host` ends cleanly. */
@@ -123,10 +144,10 @@ on_exec_message(struct session *st, K8shelld__ExecResponse *r)
 {
 	switch (r->response_case) {
 	case K8SHELLD__EXEC_RESPONSE__RESPONSE_STDOUT:
-		out_set(st, &r->base, r->stdout.data, r->stdout.len, false);
+		out_set_msg(st, &r->base, EXEC_RESP_STDOUT, r->stdout.data, r->stdout.len, false);
 		return;
 	case K8SHELLD__EXEC_RESPONSE__RESPONSE_STDERR:
-		out_set(st, &r->base, r->stderr.data, r->stderr.len, true);
+		out_set_msg(st, &r->base, EXEC_RESP_STDERR, r->stderr.data, r->stderr.len, true);
 		return;
 	case K8SHELLD__EXEC_RESPONSE__RESPONSE_EXIT_CODE:
 		exit_set(st, r->exit_code);
@@ -152,6 +173,17 @@ on_message(struct gcall *call, ProtobufCMessage *msg, void *arg)
 		on_shell_message(st, (K8shelld__ShellResponse *)msg);
 	else
 		on_exec_message(st, (K8shelld__ExecResponse *)msg);
+}
+
+/* A bare stdout/stderr/data message, read in place. */
+static void
+on_data(struct gcall *call, uint32_t field, struct grpcc_data *d, void *arg)
+{
+	struct channel *ch = arg;
+	struct session *st = ch->state;
+
+	(void)call;
+	out_set(st, d, st->what != SESSION_SHELL && field == EXEC_RESP_STDERR);
 }
 
 static void
@@ -186,30 +218,20 @@ on_status(struct gcall *call, const struct gcall_status *gs, void *arg)
 
 static const struct gcall_stream_cbs session_cbs = {
 	.on_message = on_message,
+	.on_data = on_data,
 	.on_send_done = on_send_done,
 	.on_status = on_status,
 };
 
+/* One stdin message (taken). */
 static int
-send_data(struct session *st, const uint8_t *p, size_t n)
+send_data(struct session *st, struct grpcc_dbuf *b)
 {
+	size_t n = grpcc_dbuf_len(b);
 	int r;
 
-	if (st->what == SESSION_SHELL) {
-		K8shelld__ShellRequest req = K8SHELLD__SHELL_REQUEST__INIT;
-
-		req.request_case = K8SHELLD__SHELL_REQUEST__REQUEST_DATA;
-		req.data.data = (uint8_t *)p;
-		req.data.len = n;
-		r = gcall_send(st->call, &req.base);
-	} else {
-		K8shelld__ExecRequest req = K8SHELLD__EXEC_REQUEST__INIT;
-
-		req.request_case = K8SHELLD__EXEC_REQUEST__REQUEST_INPUT;
-		req.input.data = (uint8_t *)p;
-		req.input.len = n;
-		r = gcall_send(st->call, &req.base);
-	}
+	r = gcall_send_data(st->call, st->what == SESSION_SHELL ? SHELL_REQ_DATA :
+	    EXEC_REQ_INPUT, b);
 	if (r != 0) {
 		log_debug("%s: stdin dropped: %s", st->ch->id, grpcc_strerror(r));
 		return -1;
@@ -278,18 +300,18 @@ send_command(struct session *st)
 static int
 stream_start(struct session *st, struct gcall_chan *chan)
 {
+	struct gcall_stream_cbs cbs = session_cbs;
 	struct gcall_md md;
 	int r;
 
-	if ((st->inbuf = malloc(SESSION_CHUNK)) == NULL)
-		return -1;
-	st->in_cap = SESSION_CHUNK;
+	cbs.data_fields = st->what == SESSION_SHELL ? GRPCC_FIELD(SHELL_RESP_DATA) :
+	    GRPCC_FIELD(EXEC_RESP_STDOUT) | GRPCC_FIELD(EXEC_RESP_STDERR);
 	md.key = st->what == SESSION_SHELL ? "session-id" : "exec-id";
 	md.value = st->call_id;
 	r = gcall_stream(chan, st->what == SESSION_SHELL ? "/k8shelld.SshService/Shell" :
 	    "/k8shelld.SshService/Exec", st->what == SESSION_SHELL ?
 	    &k8shelld__shell_response__descriptor : &k8shelld__exec_response__descriptor,
-	    &md, 1, 0, &session_cbs, st->ch, &st->call);
+	    &md, 1, 0, &cbs, st->ch, &st->call);
 	if (r != 0) {
 		log_error("%s: cannot start the %s stream: %s", st->ch->id, what_name(st->what),
 		    grpcc_strerror(r));
@@ -358,6 +380,7 @@ int
 session_input(struct channel *ch, const void *data, uint32_t len)
 {
 	struct session *st = ch->state;
+	struct grpcc_dbuf *b;
 	size_t n;
 
 	switch (st->phase) {
@@ -375,12 +398,16 @@ session_input(struct channel *ch, const void *data, uint32_t len)
 	/* Signals and resizes go first; one send in flight; bytes taken earlier
 	 * go before these. */
 	if (gcall_send_busy(st->call) || st->nsig > 0 || st->resize_pending ||
-	    st->in_off < st->in_len) {
+	    pump_held_busy(&st->in_held)) {
 		st->in_buffered = len;
 		return 0;
 	}
 	n = len < SESSION_CHUNK ? len : SESSION_CHUNK;
-	if (send_data(st, data, n) != 0)
+	if ((b = pump_dbuf_copy(data, n)) == NULL) {
+		log_error("%s: out of memory", ch->id);
+		return (int)len;
+	}
+	if (send_data(st, b) != 0)
 		return (int)len;
 	st->in_buffered = len - n;
 	if (st->in_buffered > 0)
@@ -449,6 +476,8 @@ static void
 pump_in(struct session *st)
 {
 	struct channel *ch = st->ch;
+	struct grpcc_dbuf *b;
+	size_t got;
 	int k;
 
 	while (st->phase == SESSION_RUN && !st->ended && !st->in_closed &&
@@ -480,44 +509,22 @@ pump_in(struct session *st)
 				return;
 			continue;
 		}
-		if (st->in_off < st->in_len) {
-			size_t n = st->in_len - st->in_off;
-
-			if (n > SESSION_CHUNK)
-				n = SESSION_CHUNK;
-			if (send_data(st, st->inbuf + st->in_off, n) != 0) {
-				st->in_off = st->in_len = 0;
+		if ((b = pump_held_pop(&st->in_held)) != NULL) {
+			if (send_data(st, b) != 0) {
+				pump_held_clear(&st->in_held);
 				return;
 			}
-			st->in_off += n;
 			continue;
 		}
 		if (st->in_buffered > 0) {
-			/*
-			 * All of it: after a read libssh tops the client's window
-			 * up to its default whatever it still holds, so partial
-			 * reads behind a slow workspace let the client send
-			 * without bound. Only what libssh holds: it never polls.
-			 */
-			if (st->in_buffered > st->in_cap) {
-				uint8_t *b = realloc(st->inbuf, st->in_buffered);
-
-				if (b == NULL) {
-					log_error("%s: out of memory", ch->id);
-					return;
-				}
-				st->inbuf = b;
-				st->in_cap = st->in_buffered;
-			}
-			k = ssh_channel_read_nonblocking(ch->ssh, st->inbuf,
-			    (uint32_t)st->in_buffered, 0);
-			if (k <= 0) {
+			/* All of it (struct pump_held says why); only what libssh
+			 * holds: it never polls. */
+			if (pump_held_read(&st->in_held, ch, st->in_buffered, SESSION_CHUNK,
+			    &got) != 0 || got == 0) {
 				st->in_buffered = 0;
 				continue;
 			}
-			st->in_buffered = (size_t)k < st->in_buffered ? st->in_buffered - (size_t)k : 0;
-			st->in_off = 0;
-			st->in_len = (size_t)k;
+			st->in_buffered = got < st->in_buffered ? st->in_buffered - got : 0;
 			continue;
 		}
 		if (st->in_eof) {
@@ -565,9 +572,9 @@ release(struct session *st)
 		st->call = NULL;
 	}
 	out_clear(st);
-	free(st->inbuf);
-	st->inbuf = NULL;
-	st->in_cap = st->in_off = st->in_len = 0;
+	free(st->out_scratch);
+	st->out_scratch = NULL;
+	pump_held_clear(&st->in_held);
 	while (st->nsig > 0)
 		free(st->sigq[--st->nsig]);
 }
@@ -597,15 +604,25 @@ pump_out(struct session *st)
 	struct channel *ch = st->ch;
 	bool wrote = false;
 
-	while (st->out_msg != NULL && st->phase == SESSION_RUN) {
-		uint32_t w = ssh_channel_window_size(ch->ssh), n;
+	while (st->out != NULL && st->phase == SESSION_RUN) {
+		uint32_t w = ssh_channel_window_size(ch->ssh);
+		size_t n;
+		const uint8_t *p;
 		int k;
 
 		if (w == 0)
 			break;	/* the WINDOW_ADJUST packet ends this loop turn: we run again */
-		n = st->out_len < w ? (uint32_t)st->out_len : w;
-		k = st->out_stderr ? ssh_channel_write_stderr(ch->ssh, st->out_p, n) :
-		    ssh_channel_write(ch->ssh, st->out_p, n);
+		/* libssh flushes on every write: one call per SESSION_CHUNK,
+		 * gathered from gRPC's slices when they split it. */
+		if (st->out_scratch == NULL &&
+		    (st->out_scratch = malloc(SESSION_CHUNK)) == NULL) {
+			log_error("%s: out of memory", ch->id);
+			break;
+		}
+		p = grpcc_data_gather(st->out, st->out_scratch, w < SESSION_CHUNK ? w :
+		    SESSION_CHUNK, &n);
+		k = st->out_stderr ? ssh_channel_write_stderr(ch->ssh, p, (uint32_t)n) :
+		    ssh_channel_write(ch->ssh, p, (uint32_t)n);
 		if (k < 0) {
 			log_debug("%s: write to the client failed: %s", ch->id,
 			    ssh_get_error(ch->c->session));
@@ -616,9 +633,10 @@ pump_out(struct session *st)
 		if (k == 0)
 			break;	/* key re-exchange in progress: next turn */
 		wrote = true;
-		st->out_p += k;
-		st->out_len -= (size_t)k;
-		if (st->out_len == 0) {
+		if (st->out == NULL)
+			break;	/* released while the write polled */
+		grpcc_data_consume(st->out, (size_t)k);
+		if (grpcc_data_len(st->out) == 0) {
 			out_clear(st);
 			if (!st->have_exit && !st->ended)
 				recv_next(st);
@@ -674,7 +692,7 @@ session_run(struct channel *ch)
 	 * completion without waking us: look again next turn. */
 	if (pump_out(st))
 		channel_wake(ch);
-	if (st->phase == SESSION_RUN && st->out_msg == NULL && (st->have_exit || st->ended))
+	if (st->phase == SESSION_RUN && st->out == NULL && (st->have_exit || st->ended))
 		session_end(st);
 }
 

@@ -10,6 +10,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "child/channel.h"
+#include "child/pump.h"
 
 #define SESSION_TERM_MAX	64
 #define SESSION_SIGQ		10		/* signals queued for an exec (spec/flows.md §7) */
@@ -53,8 +54,7 @@ struct session {
 	char fail[256];
 
 	/* SSH -> workspace: at most one send in flight (gcall). */
-	uint8_t *inbuf;			/* stdin taken from libssh, while running */
-	size_t in_cap, in_off, in_len;	/* its size; sent up to in_off of in_len */
+	struct pump_held in_held;	/* stdin taken from libssh, not sent yet */
 	size_t in_buffered;		/* stdin bytes libssh holds for us */
 	bool in_eof;			/* the client sent EOF */
 	bool in_closed;			/* half-close queued */
@@ -63,9 +63,8 @@ struct session {
 	size_t nsig;
 
 	/* workspace -> SSH: one message at a time, no receive while it is written. */
-	ProtobufCMessage *out_msg;
-	const uint8_t *out_p;
-	size_t out_len;
+	struct grpcc_data *out;		/* its bytes, in gRPC's slices */
+	uint8_t *out_scratch;		/* SESSION_CHUNK bytes gathered for one write */
 	bool out_stderr;
 	bool have_exit;			/* exit_code (exec) or terminate (shell) seen */
 	int exit_code;
