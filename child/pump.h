@@ -19,7 +19,8 @@
  * Workspace -> SSH: messages are written only within the client's window; one
  * receive is in flight while a message is written, none while a second one
  * waits, so at most two messages are held. Data is written from gRPC's own
- * slices (grpcc_data), never copied here.
+ * slices (grpcc_data, no unpack), gathered into one piece per write when they
+ * split it: libssh flushes the socket on every ssh_channel_write.
  *
  * End: the client's EOF half-closes the stream after the last bytes went out;
  * the stream's end (the workspace closed, or an error) is followed by EOF and
