@@ -727,9 +727,11 @@ st_on_message(struct gcall *call, ProtobufCMessage *msg, void *arg)
 	s->rx_bytes += resp->data.len;
 	s->rx_last_len = resp->data.len;
 	memset(s->last_msg, 0, sizeof(s->last_msg));
-	memcpy(s->last_msg, resp->data.data, resp->data.len < sizeof(s->last_msg) ?
-	    resp->data.len : sizeof(s->last_msg));
-	rx_bytes_check(s, resp->data.data, resp->data.len);
+	if (resp->data.len > 0) {
+		memcpy(s->last_msg, resp->data.data, resp->data.len < sizeof(s->last_msg) ?
+		    resp->data.len : sizeof(s->last_msg) - 1);
+		rx_bytes_check(s, resp->data.data, resp->data.len);
+	}
 	if (s->rx_md != NULL)
 		EVP_DigestUpdate(s->rx_md, resp->data.data, resp->data.len);
 	grpcc_msg_free(msg);
