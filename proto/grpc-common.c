@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -272,6 +273,34 @@ grpcc_data_gather(const struct grpcc_data *d, uint8_t *scratch, size_t max, size
 	}
 	*lenp = want;
 	return scratch;
+}
+
+size_t
+grpcc_data_iov(const struct grpcc_data *d, struct iovec *iov, size_t max)
+{
+	const grpc_slice_buffer *sb;
+	size_t i, n, left = d->left, off = d->off, k = 0;
+
+	if (left == 0 || max == 0)
+		return 0;
+	if (d->bb == NULL) {
+		iov[0].iov_base = (void *)(d->flat + d->off);
+		iov[0].iov_len = left;
+		return 1;
+	}
+	sb = &d->bb->data.raw.slice_buffer;
+	for (i = d->slice; i < sb->count && left > 0 && k < max; i++, off = 0) {
+		n = GRPC_SLICE_LENGTH(sb->slices[i]) - off;
+		if (n == 0)
+			continue;
+		if (n > left)
+			n = left;
+		iov[k].iov_base = GRPC_SLICE_START_PTR(sb->slices[i]) + off;
+		iov[k].iov_len = n;
+		left -= n;
+		k++;
+	}
+	return k;
 }
 
 void

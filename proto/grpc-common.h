@@ -63,6 +63,10 @@ const uint8_t *grpcc_data_peek(const struct grpcc_data *d, size_t *lenp);
 const uint8_t *grpcc_data_gather(const struct grpcc_data *d, uint8_t *scratch, size_t max,
     size_t *lenp);
 void grpcc_data_consume(struct grpcc_data *d, size_t n);
+/* The unconsumed bytes as up to max iovecs, in place (for writev); returns
+ * how many were filled; their total may be less than grpcc_data_len(). */
+struct iovec;
+size_t grpcc_data_iov(const struct grpcc_data *d, struct iovec *iov, size_t max);
 void grpcc_data_free(struct grpcc_data *d);
 
 /* To send: one slice with room for the header in front of cap payload bytes;

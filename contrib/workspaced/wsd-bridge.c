@@ -12,12 +12,14 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "proto/grpc-common.h"
 #include "contrib/workspaced/wsd-bridge.h"
 #include "contrib/workspaced/wsd-call.h"
 #include "contrib/workspaced/wsd-loop.h"
 #include "contrib/workspaced/wsd-relay.h"
 
 #define WSD_BRIDGE_FIELD 1	/* PortForwardResponse.data, UnixSocketResponse.data */
+#define WSD_BRIDGE_REQ_FIELD 2	/* PortForwardRequest.data, UnixSocketRequest.data */
 
 struct wsd_bridge {
 	struct wsd_call *call;
@@ -270,17 +272,11 @@ wsd_bridge_listen(struct wsd_bridge *b, int lfd, char *path)
 	wsd_call_recv(b->call);
 }
 
-void
-wsd_bridge_data(struct wsd_bridge *b, const uint8_t *data, size_t len)
+/* After a sink write returned r: wait for POLLOUT, or take the next request. */
+static void
+bridge_wrote(struct wsd_bridge *b, int r)
 {
-	int r;
-
-	/* LISTEN with no client connected: the bytes have nobody to go to. */
-	if (b->sink.fd < 0) {
-		wsd_call_recv(b->call);
-		return;
-	}
-	if ((r = wsd_sink_write(&b->sink, data, len)) == 1) {
+	if (r == 1) {
 		wsd_watch_set(b->loop, &b->sink.watch, POLLOUT);
 		return;
 	}
@@ -291,6 +287,32 @@ wsd_bridge_data(struct wsd_bridge *b, const uint8_t *data, size_t len)
 			return;
 	}
 	wsd_call_recv(b->call);
+}
+
+void
+wsd_bridge_data(struct wsd_bridge *b, const uint8_t *data, size_t len)
+{
+	/* LISTEN with no client connected: the bytes have nobody to go to. */
+	if (b->sink.fd < 0)
+		wsd_call_recv(b->call);
+	else
+		bridge_wrote(b, wsd_sink_write(&b->sink, data, len));
+}
+
+/* The request's bytes in place (PortForwardRequest.data, UnixSocketRequest.data). */
+static void
+bridge_data(struct wsd_call *call, struct grpcc_data *d)
+{
+	struct wsd_bridge *b = wsd_call_impl(call);
+
+	if (!b->opened) {
+		grpcc_data_free(d);
+		wsd_bridge_fail(b, GRPC_STATUS_INVALID_ARGUMENT, b->kind->first);
+	} else if (b->sink.fd < 0) {
+		grpcc_data_free(d);
+		wsd_call_recv(b->call);
+	} else
+		bridge_wrote(b, wsd_sink_write_data(&b->sink, d));
 }
 
 static void
@@ -343,6 +365,8 @@ bridge_destroy(struct wsd_call *call)
 
 static const struct wsd_call_ops bridge_ops = {
 	.message = bridge_message,
+	.data_fields = GRPCC_FIELD(WSD_BRIDGE_REQ_FIELD),
+	.data = bridge_data,
 	.halfclose = bridge_halfclose,
 	.sent = bridge_sent,
 	.cancelled = bridge_cancelled,

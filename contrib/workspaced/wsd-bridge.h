@@ -14,6 +14,7 @@ struct wsd_bridge;
 struct wsd_bridge_kind {
 	const char *name;	/* for logs: "portforward", "unixsocket" */
 	const char *idkey;	/* metadata key of the stream's ID */
+	const char *first;	/* the error for bytes before the first message */
 	/* Every request message: the first opens (wsd_bridge_attach/listen/fail),
 	 * later ones carry bytes for wsd_bridge_data(). */
 	void (*message)(struct wsd_bridge *b, const uint8_t *data, size_t len);

@@ -12,6 +12,7 @@
 #include <grpc/slice.h>
 
 #include "daemon/log.h"
+#include "proto/grpc-common.h"
 #include "contrib/workspaced/wsd-call.h"
 #include "contrib/workspaced/wsd-loop.h"
 #include "contrib/workspaced/wsd-server.h"
@@ -263,13 +264,38 @@ wsd_call_recv(struct wsd_call *call)
 	return 0;
 }
 
+/* A request to the handler: a data message to its data hook in place (bb
+ * taken by the view), anything else read out whole to its message hook. */
+static void
+call_deliver(struct wsd_call *call, grpc_byte_buffer *bb)
+{
+	grpc_byte_buffer_reader rd;
+	struct grpcc_data *d;
+	grpc_slice s;
+
+	if (call->ops != NULL && call->ops->data != NULL && call->ops->data_fields != 0 &&
+	    grpcc_data_take(bb, call->ops->data_fields, &d) == 0 && d != NULL) {
+		call->ops->data(call, d);
+		return;
+	}
+	if (!grpc_byte_buffer_reader_init(&rd, bb)) {
+		grpc_byte_buffer_destroy(bb);
+		wsd_call_finish(call, GRPC_STATUS_INTERNAL, "cannot read the request message");
+		return;
+	}
+	s = grpc_byte_buffer_reader_readall(&rd);
+	grpc_byte_buffer_reader_destroy(&rd);
+	grpc_byte_buffer_destroy(bb);
+	if (call->ops != NULL && call->ops->message != NULL)
+		call->ops->message(call, GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s));
+	grpc_slice_unref(s);
+}
+
 static void
 call_recv_done(struct wsd_tag *t, int ok)
 {
 	struct wsd_call *call = wsd_container_of(t, struct wsd_call, t_recv);
 	grpc_byte_buffer *bb = call->recv_bb;
-	grpc_byte_buffer_reader rd;
-	grpc_slice s;
 
 	call->recv_pending = 0;
 	call->recv_bb = NULL;
@@ -283,17 +309,8 @@ call_recv_done(struct wsd_tag *t, int ok)
 	} else if (bb == NULL) {
 		if (call->ops != NULL && call->ops->halfclose != NULL)
 			call->ops->halfclose(call);
-	} else if (!grpc_byte_buffer_reader_init(&rd, bb)) {
-		grpc_byte_buffer_destroy(bb);
-		wsd_call_finish(call, GRPC_STATUS_INTERNAL, "cannot read the request message");
-	} else {
-		s = grpc_byte_buffer_reader_readall(&rd);
-		grpc_byte_buffer_reader_destroy(&rd);
-		grpc_byte_buffer_destroy(bb);
-		if (call->ops != NULL && call->ops->message != NULL)
-			call->ops->message(call, GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s));
-		grpc_slice_unref(s);
-	}
+	} else
+		call_deliver(call, bb);
 	call_maybe_free(call);
 }
 

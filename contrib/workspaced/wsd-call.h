@@ -9,6 +9,7 @@
 #include <grpc/grpc.h>
 #include <protobuf-c/protobuf-c.h>
 
+struct grpcc_data;
 struct wsd_call;
 struct wsd_server;
 struct wsd_loop;
@@ -16,6 +17,11 @@ struct wsd_loop;
 struct wsd_call_ops {
 	/* A request message (borrowed for the call); re-arm with wsd_call_recv(). */
 	void (*message)(struct wsd_call *call, const uint8_t *data, size_t len);
+	/* A request that is only one of the bytes fields in data_fields
+	 * (GRPCC_FIELD bits), as a view on gRPC's slices (taken): stdin or socket
+	 * bytes reach the fd without a copy. Other requests go to message. */
+	uint32_t data_fields;
+	void (*data)(struct wsd_call *call, struct grpcc_data *d);
 	/* The client half-closed its side of the stream. */
 	void (*halfclose)(struct wsd_call *call);
 	/* The send in flight completed; the next may start. */

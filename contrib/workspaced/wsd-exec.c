@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/log.h"
+#include "proto/grpc-common.h"
 #include "proto/k8shelld.pb-c.h"
 #include "contrib/workspaced/wsd-call.h"
 #include "contrib/workspaced/wsd-handlers.h"
@@ -161,6 +162,21 @@ out:
 	k8shelld__exec_request__free_unpacked(req, NULL);
 }
 
+/* ExecRequest.input, in place. */
+static void
+exec_data(struct wsd_call *call, struct grpcc_data *d)
+{
+	struct exec *e = wsd_call_impl(call);
+
+	if (e->sess == NULL) {
+		grpcc_data_free(d);
+		wsd_call_finish(call, GRPC_STATUS_INVALID_ARGUMENT,
+		    "the first ExecRequest must be command_details");
+		return;
+	}
+	wsd_session_input_data(e->sess, d);
+}
+
 static void
 exec_halfclose(struct wsd_call *call)
 {
@@ -203,6 +219,8 @@ exec_destroy(struct wsd_call *call)
 
 static const struct wsd_call_ops exec_ops = {
 	.message = exec_message,
+	.data_fields = GRPCC_FIELD(K8SHELLD__EXEC_REQUEST__REQUEST_INPUT),
+	.data = exec_data,
 	.halfclose = exec_halfclose,
 	.sent = exec_sent,
 	.cancelled = exec_cancelled,

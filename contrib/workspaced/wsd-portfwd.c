@@ -269,6 +269,7 @@ portfwd_message(struct wsd_bridge *b, const uint8_t *data, size_t len)
 static const struct wsd_bridge_kind portfwd_kind = {
 	.name = "portforward",
 	.idkey = "portforward-id",
+	.first = "the first PortForwardRequest must be destination",
 	.message = portfwd_message,
 	.cleanup = portfwd_cleanup,
 };

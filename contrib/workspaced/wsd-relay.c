@@ -6,15 +6,19 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <grpc/byte_buffer.h>
 #include <grpc/slice.h>
 
+#include "proto/grpc-common.h"
 #include "contrib/workspaced/wsd-relay.h"
 
 /* Tag byte plus a varint length of at most WSD_CHUNK fits in 8 bytes. */
 #define WSD_HEADROOM 8
+/* A 128 KiB message arrives in a few dozen slices at most. */
+#define SINK_IOV 64
 
 int
 wsd_fd_nonblock(int fd)
@@ -87,6 +91,7 @@ wsd_sink_init(struct wsd_sink *sink, int fd, void (*cb)(struct wsd_watch *, shor
 	sink->fd = fd;
 	sink->buf = NULL;
 	sink->len = sink->off = 0;
+	sink->data = NULL;
 	wsd_watch_init(&sink->watch, fd, cb);
 }
 
@@ -130,11 +135,56 @@ wsd_sink_write(struct wsd_sink *sink, const uint8_t *data, size_t len)
 	return 1;
 }
 
+/* The view's bytes, gRPC's slices straight to writev, until done or blocked:
+ * 0 when all went out (d freed), 1 when some wait in sink->data, or -errno. */
+static int
+sink_writev_data(struct wsd_sink *sink, struct grpcc_data *d)
+{
+	struct iovec iov[SINK_IOV];
+	size_t k;
+	ssize_t n;
+
+	while ((k = grpcc_data_iov(d, iov, sizeof(iov) / sizeof(iov[0]))) > 0) {
+		if ((n = writev(sink->fd, iov, (int)k)) < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EWOULDBLOCK) {
+				sink->data = d;
+				return 1;
+			}
+			grpcc_data_free(d);
+			return -errno;
+		}
+		grpcc_data_consume(d, (size_t)n);
+	}
+	grpcc_data_free(d);
+	return 0;
+}
+
+int
+wsd_sink_write_data(struct wsd_sink *sink, struct grpcc_data *d)
+{
+	if (sink->fd < 0) {
+		grpcc_data_free(d);
+		return -EPIPE;
+	}
+	return sink_writev_data(sink, d);
+}
+
 int
 wsd_sink_flush(struct wsd_sink *sink)
 {
+	struct grpcc_data *d = sink->data;
 	ssize_t n;
 
+	if (d != NULL) {
+		sink->data = NULL;
+		if (sink->fd < 0) {
+			grpcc_data_free(d);
+			return -EPIPE;
+		}
+		return sink_writev_data(sink, d);
+	}
 	if (sink->buf == NULL)
 		return 0;
 	if (sink->fd < 0)
@@ -153,7 +203,7 @@ wsd_sink_flush(struct wsd_sink *sink)
 int
 wsd_sink_pending(const struct wsd_sink *sink)
 {
-	return sink->buf != NULL;
+	return sink->buf != NULL || sink->data != NULL;
 }
 
 void
@@ -167,4 +217,6 @@ wsd_sink_close(struct wsd_loop *loop, struct wsd_sink *sink)
 	free(sink->buf);
 	sink->buf = NULL;
 	sink->len = sink->off = 0;
+	grpcc_data_free(sink->data);
+	sink->data = NULL;
 }

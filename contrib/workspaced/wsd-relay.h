@@ -20,10 +20,13 @@ struct wsd_source {
 	struct wsd_watch watch;
 };
 
+struct grpcc_data;
+
 struct wsd_sink {
 	int fd;			/* -1 once closed */
 	uint8_t *buf;		/* bytes that would have blocked */
 	size_t len, off;
+	struct grpcc_data *data;	/* or a received message's, in place */
 	struct wsd_watch watch;
 };
 
@@ -39,6 +42,9 @@ void wsd_sink_init(struct wsd_sink *sink, int fd, void (*cb)(struct wsd_watch *,
 /* Writes data (borrowed); returns 0 when all went out, 1 when the rest waits
  * for wsd_sink_flush() on POLLOUT, or -errno. Only call with nothing pending. */
 int wsd_sink_write(struct wsd_sink *sink, const uint8_t *data, size_t len);
+/* The same for the bytes of a received data message, written from gRPC's
+ * slices with writev (no copy); takes d, also on error. */
+int wsd_sink_write_data(struct wsd_sink *sink, struct grpcc_data *d);
 int wsd_sink_flush(struct wsd_sink *sink);
 int wsd_sink_pending(const struct wsd_sink *sink);
 void wsd_sink_close(struct wsd_loop *loop, struct wsd_sink *sink);

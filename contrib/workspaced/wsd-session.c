@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "proto/grpc-common.h"
 #include "contrib/workspaced/wsd-call.h"
 #include "contrib/workspaced/wsd-loop.h"
 #include "contrib/workspaced/wsd-proc.h"
@@ -169,21 +170,37 @@ session_input_cb(struct wsd_watch *w, short revents)
 	session_input_done(s);
 }
 
+/* After a sink write returned r: wait for POLLOUT, or take the next request. */
+static void
+session_input_wrote(struct wsd_session *s, int r)
+{
+	if (r == 1) {
+		wsd_watch_set(s->loop, &s->in.watch, POLLOUT);
+		return;
+	}
+	/* The process closed its stdin: later input is dropped, as sshd does. */
+	if (r < 0)
+		wsd_sink_close(s->loop, &s->in);
+	session_input_done(s);
+}
+
 void
 wsd_session_input(struct wsd_session *s, const uint8_t *data, size_t len)
 {
-	int r;
+	if (s->in.fd < 0)
+		session_input_done(s);
+	else
+		session_input_wrote(s, wsd_sink_write(&s->in, data, len));
+}
 
-	if (s->in.fd >= 0) {
-		if ((r = wsd_sink_write(&s->in, data, len)) == 1) {
-			wsd_watch_set(s->loop, &s->in.watch, POLLOUT);
-			return;
-		}
-		/* The process closed its stdin: later input is dropped, as sshd does. */
-		if (r < 0)
-			wsd_sink_close(s->loop, &s->in);
-	}
-	session_input_done(s);
+void
+wsd_session_input_data(struct wsd_session *s, struct grpcc_data *d)
+{
+	if (s->in.fd < 0) {
+		grpcc_data_free(d);
+		session_input_done(s);
+	} else
+		session_input_wrote(s, wsd_sink_write_data(&s->in, d));
 }
 
 void

@@ -10,6 +10,7 @@
 
 struct wsd_call;
 struct wsd_spawn;
+struct grpcc_data;
 struct wsd_session;
 
 /* How long output fds may stay open after the process exited (a background
@@ -31,6 +32,8 @@ int wsd_session_new(struct wsd_call *call, const struct wsd_spawn *sp,
     const struct wsd_session_conf *conf, struct wsd_session **sessp);
 /* Stdin bytes (borrowed); the session re-arms the call's receive once written. */
 void wsd_session_input(struct wsd_session *s, const uint8_t *data, size_t len);
+/* The same for a received data message's bytes, in place (d taken). */
+void wsd_session_input_data(struct wsd_session *s, struct grpcc_data *d);
 /* The client half-closed: close stdin once pending bytes are written. */
 void wsd_session_eof(struct wsd_session *s);
 int wsd_session_signal(struct wsd_session *s, int sig);

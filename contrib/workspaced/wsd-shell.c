@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "proto/grpc-common.h"
 #include "proto/k8shelld.pb-c.h"
 #include "contrib/workspaced/wsd-call.h"
 #include "contrib/workspaced/wsd-handlers.h"
@@ -155,6 +156,21 @@ shell_message(struct wsd_call *call, const uint8_t *data, size_t len)
 	k8shelld__shell_request__free_unpacked(req, NULL);
 }
 
+/* ShellRequest.data, in place. */
+static void
+shell_data(struct wsd_call *call, struct grpcc_data *d)
+{
+	struct shell *sh = wsd_call_impl(call);
+
+	if (sh->sess == NULL) {
+		grpcc_data_free(d);
+		wsd_call_finish(call, GRPC_STATUS_INVALID_ARGUMENT,
+		    "the first ShellRequest must be start_request");
+		return;
+	}
+	wsd_session_input_data(sh->sess, d);
+}
+
 static void
 shell_halfclose(struct wsd_call *call)
 {
@@ -197,6 +213,8 @@ shell_destroy(struct wsd_call *call)
 
 static const struct wsd_call_ops shell_ops = {
 	.message = shell_message,
+	.data_fields = GRPCC_FIELD(K8SHELLD__SHELL_REQUEST__REQUEST_DATA),
+	.data = shell_data,
 	.halfclose = shell_halfclose,
 	.sent = shell_sent,
 	.cancelled = shell_cancelled,

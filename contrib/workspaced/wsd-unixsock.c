@@ -193,6 +193,7 @@ unixsock_message(struct wsd_bridge *b, const uint8_t *data, size_t len)
 static const struct wsd_bridge_kind unixsock_kind = {
 	.name = "unixsocket",
 	.idkey = "unixsocket-id",
+	.first = "the first UnixSocketRequest must be start_request",
 	.message = unixsock_message,
 	.cleanup = NULL,
 };
