@@ -344,10 +344,13 @@ static int
 child_loop(struct child *c)
 {
 	while (c->exit_code < 0) {
-		int ms = deadline_ms(c), rc = SSH_AGAIN;
+		int ms = deadline_ms(c), tick = workspace_tick_ms(c), rc = SSH_AGAIN;
 
+		if (tick >= 0 && (ms < 0 || tick < ms))
+			ms = tick;
 		if (ms != 0)
 			rc = ssh_event_dopoll(c->event, c->wake ? 0 : ms);
+		workspace_tick(c);
 		if (!c->kex_done && c->exit_code < 0) {
 			int k = ssh_handle_key_exchange(c->session);
 			if (k == SSH_OK) {

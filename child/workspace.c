@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/queue.h>
 
 #include <grpc/status.h>
@@ -33,27 +34,62 @@ struct workspace_waiter {
 struct workspace {
 	struct gcall_ctx *ctx;		/* created on first use, after authentication */
 	bool fd_added;			/* gcall_ctx_fd() is in c->event */
+	uint64_t dispatched_ms;		/* last gcall_ctx_dispatch(), monotonic */
 	struct gcall_chan *chan;	/* NULL while idle */
 	enum ws_state state;
 	struct ws_waitq waiters;
 	unsigned long long bytes_in, bytes_out;
 };
 
+static uint64_t
+ws_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+ws_dispatch(struct child *c)
+{
+	int r;
+
+	c->ws->dispatched_ms = ws_now_ms();
+	if ((r = gcall_ctx_dispatch(c->ws->ctx)) != 0) {
+		log_error("gRPC dispatch: %s", grpcc_strerror(r));
+		child_finish(c, EXIT_CHILD_INTERNAL);
+	}
+}
+
 static int
 ws_event(socket_t fd, int revents, void *userdata)
 {
 	struct child *c = userdata;
-	int r;
 
 	(void)fd;
 	(void)revents;
 	if (c->ws == NULL || c->ws->ctx == NULL)
 		return 0;
-	if ((r = gcall_ctx_dispatch(c->ws->ctx)) != 0) {
-		log_error("gRPC dispatch: %s", grpcc_strerror(r));
-		child_finish(c, EXIT_CHILD_INTERNAL);
-	}
+	ws_dispatch(c);
 	return 0;
+}
+
+int
+workspace_tick_ms(const struct child *c)
+{
+	if (c->ws == NULL || c->ws->ctx == NULL)
+		return -1;
+	return gcall_ctx_tick_ms(c->ws->ctx);
+}
+
+void
+workspace_tick(struct child *c)
+{
+	int tick = workspace_tick_ms(c);
+
+	if (tick >= 0 && ws_now_ms() - c->ws->dispatched_ms >= (uint64_t)tick)
+		ws_dispatch(c);
 }
 
 static struct workspace *

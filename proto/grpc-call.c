@@ -18,6 +18,7 @@
 #include <grpc/support/time.h>
 
 #include "proto/grpc-call.h"
+#include "proto/grpc-poll.h"
 
 #define TOKEN_MAX	(64 * 1024)
 #define GCALL_STREAM_WINDOW	(1024 * 1024)	/* HTTP/2 receive window per stream */
@@ -80,7 +81,7 @@ gcall_ctx_new(struct gcall_ctx **ctxp)
 		return GRPCC_ERR_NOMEM;
 	LIST_INIT(&ctx->calls);
 	LIST_INIT(&ctx->chans);
-	if ((r = grpcc_pump_new(&ctx->pump)) != 0) {
+	if ((r = grpcc_pump_new_inline(&ctx->pump)) != 0) {
 		free(ctx);
 		return r;
 	}
@@ -128,13 +129,34 @@ call_maybe_destroy(struct gcall *call)
 		call_destroy(call);
 }
 
+/* Every start and cancel goes through these two: in the pump's inline mode
+ * what gRPC completes inside them must be taken by the loop (kick). */
+static grpc_call_error
+call_batch(struct gcall *call, const grpc_op *ops, size_t n, void *tag)
+{
+	grpc_call_error ge = grpc_call_start_batch(call->gc, ops, n, tag, NULL);
+
+	grpcc_pump_kick(call->ctx->pump);
+	return ge;
+}
+
+static void
+call_cancel_gc(struct gcall *call, grpc_status_code code, const char *details)
+{
+	if (details != NULL)
+		grpc_call_cancel_with_status(call->gc, code, details, NULL);
+	else
+		grpc_call_cancel(call->gc, NULL);
+	grpcc_pump_kick(call->ctx->pump);
+}
+
 /* Post the terminal completion of a call that ended client-side, so it is
  * reported from dispatch like any other and never from inside a start. */
 static void
 call_post_end(struct gcall *call)
 {
 	if (call->gc != NULL)
-		grpc_call_cancel(call->gc, NULL);
+		call_cancel_gc(call, GRPC_STATUS_CANCELLED, NULL);
 	call->pending++;
 	grpcc_pump_post(call->ctx->pump,
 	    &call->tags[call->unary ? OP_UNARY : OP_STATUS], 1);
@@ -235,8 +257,7 @@ call_start_close(struct gcall *call)
 	memset(&op, 0, sizeof(op));
 	op.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
 	call->closed = 1;
-	if (grpc_call_start_batch(call->gc, &op, 1, &call->tags[OP_CLOSE],
-	    NULL) != GRPC_CALL_OK)
+	if (call_batch(call, &op, 1, &call->tags[OP_CLOSE]) != GRPC_CALL_OK)
 		return GRPCC_ERR_GRPC;
 	call->pending++;
 	return 0;
@@ -294,8 +315,8 @@ call_complete(struct gcall *call, enum call_op op, int ok)
 		msg = grpcc_unpack(call->resp_desc, bb);
 		grpc_byte_buffer_destroy(bb);
 		if (msg == NULL) {
-			grpc_call_cancel_with_status(call->gc, GRPC_STATUS_INTERNAL,
-			    "cannot parse the server's message", NULL);
+			call_cancel_gc(call, GRPC_STATUS_INTERNAL,
+			    "cannot parse the server's message");
 			break;
 		}
 		if (!call->freed && call->cbs.on_message != NULL) {
@@ -331,6 +352,30 @@ gcall_ctx_dispatch(struct gcall_ctx *ctx)
 	return 0;
 }
 
+/* A unary call (the 5 s Handshake) waits on a deadline: look often then.
+ * Streams only end on their own by a keepalive failure: a few looks a second
+ * keep an idle connection cheap. */
+#define CTX_TICK_UNARY_MS	GRPCP_TICK_MS
+#define CTX_TICK_STREAM_MS	250
+
+int
+gcall_ctx_tick_ms(const struct gcall_ctx *ctx)
+{
+	const struct gcall *call;
+	int tick = -1;
+
+	if (!grpcc_pump_inline(ctx->pump))
+		return -1;
+	LIST_FOREACH(call, &ctx->calls, entry) {
+		if (call->gc == NULL || call->ended)
+			continue;
+		if (call->unary)
+			return CTX_TICK_UNARY_MS;
+		tick = CTX_TICK_STREAM_MS;
+	}
+	return tick;
+}
+
 void
 gcall_ctx_free(struct gcall_ctx *ctx)
 {
@@ -347,7 +392,7 @@ gcall_ctx_free(struct gcall_ctx *ctx)
 		tmp = LIST_NEXT(call, entry);
 		call->freed = 1;
 		if (call->gc != NULL && !call->ended)
-			grpc_call_cancel(call->gc, NULL);
+			call_cancel_gc(call, GRPC_STATUS_CANCELLED, NULL);
 		call_maybe_destroy(call);
 	}
 	while ((ch = LIST_FIRST(&ctx->chans)) != NULL)
@@ -528,7 +573,7 @@ call_start_ops(struct gcall *call, const grpc_op *ops, size_t nops, enum call_op
 {
 	grpc_call_error ge;
 
-	ge = grpc_call_start_batch(call->gc, ops, nops, &call->tags[op], NULL);
+	ge = call_batch(call, ops, nops, &call->tags[op]);
 	if (ge != GRPC_CALL_OK) {
 		call_fail_local(call, GRPC_STATUS_INTERNAL,
 		    "grpc_call_start_batch: %s", grpc_call_error_to_string(ge));
@@ -648,7 +693,7 @@ call_send_bb(struct gcall *call, grpc_byte_buffer *bb)
 	memset(&op, 0, sizeof(op));
 	op.op = GRPC_OP_SEND_MESSAGE;
 	op.data.send_message.send_message = call->send_bb;
-	ge = grpc_call_start_batch(call->gc, &op, 1, &call->tags[OP_SEND], NULL);
+	ge = call_batch(call, &op, 1, &call->tags[OP_SEND]);
 	if (ge != GRPC_CALL_OK) {
 		grpc_byte_buffer_destroy(call->send_bb);
 		call->send_bb = NULL;
@@ -716,7 +761,7 @@ gcall_recv_start(struct gcall *call)
 	memset(&op, 0, sizeof(op));
 	op.op = GRPC_OP_RECV_MESSAGE;
 	op.data.recv_message.recv_message = &call->recv_bb;
-	ge = grpc_call_start_batch(call->gc, &op, 1, &call->tags[OP_RECV], NULL);
+	ge = call_batch(call, &op, 1, &call->tags[OP_RECV]);
 	if (ge != GRPC_CALL_OK)
 		return GRPCC_ERR_GRPC;
 	call->recv_busy = 1;
@@ -742,7 +787,7 @@ void
 gcall_cancel(struct gcall *call)
 {
 	if (call->gc != NULL && !call->ended)
-		grpc_call_cancel(call->gc, NULL);
+		call_cancel_gc(call, GRPC_STATUS_CANCELLED, NULL);
 }
 
 void
@@ -754,7 +799,7 @@ gcall_free(struct gcall *call)
 		abort();	/* double free: a broken invariant in the caller */
 	call->freed = 1;
 	if (call->gc != NULL && !call->ended)
-		grpc_call_cancel(call->gc, NULL);
+		call_cancel_gc(call, GRPC_STATUS_CANCELLED, NULL);
 	call_maybe_destroy(call);
 }
 
@@ -867,6 +912,7 @@ gcall_chan_free(struct gcall_chan *ch)
 	LIST_REMOVE(ch, entry);
 	/* Calls hold their own reference to the channel inside gRPC. */
 	grpc_channel_destroy(ch->gch);
+	grpcc_pump_kick(ch->ctx->pump);
 	free(ch->token_file);
 	free(ch);
 }

@@ -11,7 +11,8 @@
 #include "proto/grpc-common.h"
 
 /*
- * Threading: gcall_ctx_new() starts gRPC (grpc_init) and one helper thread.
+ * Threading: gcall_ctx_new() starts gRPC (grpc_init) and, when gRPC cannot
+ * poll on the loop thread, one helper thread.
  * Call it ONLY in the re-exec'd child, never in the listener or monitor: gRPC
  * does not survive fork without exec (notes/spike.md Q3); after it the process
  * may only fork+exec. Every other function here, and every callback, runs on
@@ -35,6 +36,11 @@ struct gcall;
 int gcall_ctx_new(struct gcall_ctx **ctxp);
 int gcall_ctx_fd(const struct gcall_ctx *ctx);
 int gcall_ctx_dispatch(struct gcall_ctx *ctx);
+/* When gRPC's I/O runs on the loop thread (inline pump, see grpc-common.h),
+ * completions posted by gRPC's timers (deadlines, keepalive failures) wake
+ * nobody: the loop calls gcall_ctx_dispatch() at least this often. -1: no
+ * need (a helper thread, or no live call). */
+int gcall_ctx_tick_ms(const struct gcall_ctx *ctx);
 /* Not from a callback. Cancels and releases calls and channels still open
  * (their handles become invalid), then stops gRPC. */
 void gcall_ctx_free(struct gcall_ctx *ctx);

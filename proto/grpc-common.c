@@ -10,8 +10,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include <grpc/support/time.h>
 
 #include "proto/grpc-common.h"
+#include "proto/grpc-poll.h"
 
 const char *
 grpcc_strerror(int err)
@@ -97,6 +99,8 @@ grpcc_unpack(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *bb)
 
 /* Room for a tag (2 bytes for fields up to 31) and a 32-bit varint length (5);
  * 16 keeps the payload 16-byte aligned inside gRPC's allocation. */
+/* Completions run per take in inline mode, so the SSH side gets its turn. */
+#define GRPCC_PUMP_BATCH 32
 #define DBUF_ROOM	16
 #define WIRE_LEN	2	/* protobuf wire type: length-delimited */
 
@@ -483,6 +487,12 @@ struct grpcc_pump {
 	pthread_mutex_t mu;
 	struct grpcc_ev *q;	/* guarded by mu */
 	size_t qlen, qcap;
+	/* Inline mode (proto/grpc-poll.h): no thread; gRPC's I/O runs in take().
+	 * epfd holds efd and gRPC's epoll set, so the loop watches one fd. */
+	int inline_io;
+	int epfd;
+	int kicked;		/* efd written since the last take */
+	int shut;		/* inline: the queue is shut down and drained */
 };
 
 /* Called with mu held. Losing a completion would leak its call forever, so
@@ -532,12 +542,45 @@ pump_thread(void *arg)
 	return NULL;
 }
 
+static int pump_new(struct grpcc_pump **pumpp, int try_inline);
+
+/* One epoll set over our eventfd and gRPC's set: an epoll fd is readable
+ * while its ready list is not empty, so the loop's poll(2) sees both. */
+static int
+pump_inline(struct grpcc_pump *pump, int gepfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if ((pump->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		return -1;
+	if (epoll_ctl(pump->epfd, EPOLL_CTL_ADD, pump->efd, &ev) < 0 ||
+	    epoll_ctl(pump->epfd, EPOLL_CTL_ADD, gepfd, &ev) < 0) {
+		close(pump->epfd);
+		pump->epfd = -1;
+		return -1;
+	}
+	pump->inline_io = 1;
+	return 0;
+}
+
 int
 grpcc_pump_new(struct grpcc_pump **pumpp)
 {
+	return pump_new(pumpp, 0);
+}
+
+int
+grpcc_pump_new_inline(struct grpcc_pump **pumpp)
+{
+	return pump_new(pumpp, 1);
+}
+
+static int
+pump_new(struct grpcc_pump **pumpp, int try_inline)
+{
 	struct grpcc_pump *pump;
 	sigset_t all, old;
-	int r, saved;
+	int r, saved, gepfd;
 
 	*pumpp = NULL;
 	if ((pump = calloc(1, sizeof(*pump))) == NULL)
@@ -552,9 +595,18 @@ grpcc_pump_new(struct grpcc_pump **pumpp)
 	/* gRPC's threads and ours must not take the loop thread's signals. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	grpc_init();
+	if (try_inline)
+		gepfd = grpcp_init();
+	else {
+		grpc_init();
+		gepfd = -1;
+	}
 	pump->cq = grpc_completion_queue_create_for_next(NULL);
-	r = pthread_create(&pump->thread, NULL, pump_thread, pump);
+	pump->epfd = -1;
+	if (gepfd >= 0 && pump_inline(pump, gepfd) == 0)
+		r = 0;
+	else
+		r = pthread_create(&pump->thread, NULL, pump_thread, pump);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0) {
 		grpc_completion_queue_shutdown(pump->cq);
@@ -566,7 +618,7 @@ grpcc_pump_new(struct grpcc_pump **pumpp)
 		errno = r;
 		return GRPCC_ERR_SYS;
 	}
-	pump->thread_running = 1;
+	pump->thread_running = !pump->inline_io;
 	*pumpp = pump;
 	return 0;
 }
@@ -580,12 +632,44 @@ grpcc_pump_cq(const struct grpcc_pump *pump)
 int
 grpcc_pump_fd(const struct grpcc_pump *pump)
 {
-	return pump->efd;
+	return pump->inline_io ? pump->epfd : pump->efd;
+}
+
+int
+grpcc_pump_inline(const struct grpcc_pump *pump)
+{
+	return pump->inline_io;
+}
+
+void
+grpcc_pump_kick(struct grpcc_pump *pump)
+{
+	uint64_t one = 1;
+	ssize_t r;
+
+	/* Completions a batch queued while nobody polled wake nobody: make the
+	 * loop come back and take them. The thread mode needs no help. */
+	if (!pump->inline_io || pump->kicked)
+		return;
+	pump->kicked = 1;
+	do {
+		r = write(pump->efd, &one, sizeof(one));
+	} while (r < 0 && errno == EINTR);
 }
 
 void
 grpcc_pump_post(struct grpcc_pump *pump, void *tag, int ok)
 {
+	pthread_mutex_lock(&pump->mu);
+	pump_push_locked(pump, tag, ok);
+	pthread_mutex_unlock(&pump->mu);
+}
+
+static void
+pump_drained(void *tag, int ok, void *arg)
+{
+	struct grpcc_pump *pump = arg;
+
 	pthread_mutex_lock(&pump->mu);
 	pump_push_locked(pump, tag, ok);
 	pthread_mutex_unlock(&pump->mu);
@@ -604,6 +688,10 @@ grpcc_pump_take(struct grpcc_pump *pump, struct grpcc_ev **evs, size_t *n)
 	} while (r < 0 && errno == EINTR);
 	if (r < 0 && errno != EAGAIN)
 		return GRPCC_ERR_SYS;
+	pump->kicked = 0;
+	/* Inline: gRPC does the ready I/O here and queues what completes. */
+	if (pump->inline_io && pump->cq != NULL)
+		(void)grpcp_drain(pump->cq, GRPCC_PUMP_BATCH, pump_drained, pump);
 	pthread_mutex_lock(&pump->mu);
 	*evs = pump->q;
 	*n = pump->qlen;
@@ -616,9 +704,12 @@ grpcc_pump_take(struct grpcc_pump *pump, struct grpcc_ev **evs, size_t *n)
 int
 grpcc_pump_wait(struct grpcc_pump *pump, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = pump->efd, .events = POLLIN };
+	struct pollfd pfd = { .fd = grpcc_pump_fd(pump), .events = POLLIN };
 	int r;
 
+	/* Inline: completions from gRPC's timers wake nobody; come back soon. */
+	if (pump->inline_io && (timeout_ms < 0 || timeout_ms > GRPCP_TICK_MS))
+		timeout_ms = GRPCP_TICK_MS;
 	do {
 		r = poll(&pfd, 1, timeout_ms);
 	} while (r < 0 && errno == EINTR);
@@ -628,6 +719,20 @@ grpcc_pump_wait(struct grpcc_pump *pump, int timeout_ms)
 void
 grpcc_pump_shutdown(struct grpcc_pump *pump)
 {
+	grpc_event ev;
+
+	if (pump->inline_io && pump->cq != NULL && !pump->shut) {
+		/* This thread polls until every pending completion is queued. */
+		pump->shut = 1;
+		grpc_completion_queue_shutdown(pump->cq);
+		do {
+			ev = grpc_completion_queue_next(pump->cq,
+			    gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+			if (ev.type == GRPC_OP_COMPLETE)
+				pump_drained(ev.tag, ev.success, pump);
+		} while (ev.type != GRPC_QUEUE_SHUTDOWN);
+		return;
+	}
 	if (!pump->thread_running)
 		return;
 	/* Completions still pending are delivered before GRPC_QUEUE_SHUTDOWN. */
@@ -646,6 +751,8 @@ grpcc_pump_free(struct grpcc_pump *pump)
 	pthread_mutex_destroy(&pump->mu);
 	free(pump->q);
 	close(pump->efd);
+	if (pump->epfd >= 0)
+		close(pump->epfd);
 	free(pump);
 	grpc_shutdown();
 }

@@ -88,16 +88,30 @@ void grpcc_dbuf_free(struct grpcc_dbuf *b);
 char *grpcc_file_read(const char *path, size_t max, size_t *lenp, int *errp);
 
 /*
- * The pump: one completion queue drained by a helper thread that queues
- * {tag, ok} and writes an eventfd, so every completion is handled on the
- * caller's poll-loop thread. grpcc_pump_new() calls grpc_init(): only in a
- * process that never forks without exec (notes/spike.md Q3).
+ * The pump: one completion queue whose completions are all handled on the
+ * caller's poll-loop thread. Inline mode (grpcc_pump_new_inline(), see
+ * proto/grpc-poll.h): the pump fd covers gRPC's epoll set and take() lets gRPC
+ * do the ready socket I/O on the loop thread, so a message costs no thread
+ * hop; the loop must also take() after starting batches (kick) and every few
+ * milliseconds while calls live (completions from gRPC's timers wake nobody).
+ * Thread mode: a helper thread drains the queue into {tag, ok} entries and
+ * writes an eventfd. Both call grpc_init(): only in a process that never
+ * forks without exec (notes/spike.md Q3).
  */
 struct grpcc_pump;
 
+/* Thread mode. */
 int grpcc_pump_new(struct grpcc_pump **pumpp);
+/* Inline mode when gRPC polls with epoll1 and this call is the process's first
+ * grpc_init(); thread mode otherwise. The loop must then honour the tick. */
+int grpcc_pump_new_inline(struct grpcc_pump **pumpp);
 grpc_completion_queue *grpcc_pump_cq(const struct grpcc_pump *pump);
 int grpcc_pump_fd(const struct grpcc_pump *pump);
+/* 1 in inline mode. */
+int grpcc_pump_inline(const struct grpcc_pump *pump);
+/* After starting a batch or cancelling: completions gRPC queued without a
+ * poller wake nobody, so make the pump fd readable (inline mode only). */
+void grpcc_pump_kick(struct grpcc_pump *pump);
 /* Queue a completion that gRPC did not produce (a call failed client-side). */
 void grpcc_pump_post(struct grpcc_pump *pump, void *tag, int ok);
 /* Take what the helper queued: *n entries in a malloc'd array (NULL when none)
