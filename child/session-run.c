@@ -57,37 +57,50 @@ session_fail(struct session *st, const char *msg)
 	channel_wake(st->ch);
 }
 
+/* Done with the message being written: the one held behind it takes its place. */
 static void
 out_clear(struct session *st)
 {
 	grpcc_data_free(st->out);
-	st->out = NULL;
+	st->out = st->next;
+	st->out_stderr = st->next_stderr;
+	st->next = NULL;
 }
 
+/* One receive in flight, none while two messages are held, none after the
+ * exit code or the end (the status follows). */
 static void
 recv_next(struct session *st)
 {
 	int r;
 
+	if (st->call == NULL || st->recv_armed || st->next != NULL || st->have_exit || st->ended)
+		return;
 	/* GRPCC_ERR_STATE: the call ended, on_status follows. */
-	if (st->call != NULL && (r = gcall_recv_start(st->call)) != 0 && r != GRPCC_ERR_STATE)
+	if ((r = gcall_recv_start(st->call)) == 0)
+		st->recv_armed = true;
+	else if (r != GRPCC_ERR_STATE)
 		log_debug("%s: gcall_recv_start: %s", st->ch->id, grpcc_strerror(r));
 }
 
-/* Output (taken) to write to the client; no receive until it is all written. */
+/* Output (taken) to write to the client. The next message is fetched while
+ * this one is written (the write happens in session_run). */
 static void
 out_set(struct session *st, struct grpcc_data *d, bool err)
 {
 	size_t len = grpcc_data_len(d);
 
 	workspace_count(st->ch->c, 0, len);
-	if (len == 0) {
+	if (len == 0)
 		grpcc_data_free(d);
-		recv_next(st);
-		return;
+	else if (st->out == NULL) {
+		st->out = d;
+		st->out_stderr = err;
+	} else {
+		st->next = d;
+		st->next_stderr = err;
 	}
-	st->out = d;
-	st->out_stderr = err;
+	recv_next(st);
 	channel_wake(st->ch);
 }
 
@@ -169,6 +182,7 @@ on_message(struct gcall *call, ProtobufCMessage *msg, void *arg)
 	struct session *st = ch->state;
 
 	(void)call;
+	st->recv_armed = false;
 	if (st->what == SESSION_SHELL)
 		on_shell_message(st, (K8shelld__ShellResponse *)msg);
 	else
@@ -183,6 +197,7 @@ on_data(struct gcall *call, uint32_t field, struct grpcc_data *d, void *arg)
 	struct session *st = ch->state;
 
 	(void)call;
+	st->recv_armed = false;
 	out_set(st, d, st->what != SESSION_SHELL && field == EXEC_RESP_STDERR);
 }
 
@@ -572,6 +587,7 @@ release(struct session *st)
 		st->call = NULL;
 	}
 	out_clear(st);
+	out_clear(st);		/* and the one held behind it */
 	free(st->out_scratch);
 	st->out_scratch = NULL;
 	pump_held_clear(&st->in_held);
@@ -638,8 +654,7 @@ pump_out(struct session *st)
 		grpcc_data_consume(st->out, (size_t)k);
 		if (grpcc_data_len(st->out) == 0) {
 			out_clear(st);
-			if (!st->have_exit && !st->ended)
-				recv_next(st);
+			recv_next(st);
 		}
 	}
 	return wrote;

@@ -62,10 +62,14 @@ struct session {
 	char *sigq[SESSION_SIGQ];
 	size_t nsig;
 
-	/* workspace -> SSH: one message at a time, no receive while it is written. */
+	/* workspace -> SSH: the message being written and at most one more; the
+	 * next is received while one is written, none while two are held. */
 	struct grpcc_data *out;		/* its bytes, in gRPC's slices */
 	uint8_t *out_scratch;		/* SESSION_CHUNK bytes gathered for one write */
 	bool out_stderr;
+	struct grpcc_data *next;	/* arrived meanwhile (only while out is set) */
+	bool next_stderr;
+	bool recv_armed;		/* a receive is in flight */
 	bool have_exit;			/* exit_code (exec) or terminate (shell) seen */
 	int exit_code;
 	bool ended;			/* on_status seen */
