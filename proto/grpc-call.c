@@ -366,6 +366,8 @@ gcall_ctx_tick_ms(const struct gcall_ctx *ctx)
 
 	if (!grpcc_pump_inline(ctx->pump))
 		return -1;
+	if (grpcc_pump_kicked(ctx->pump))
+		return 0;	/* a start may have completed something: take it now */
 	LIST_FOREACH(call, &ctx->calls, entry) {
 		if (call->gc == NULL || call->ended)
 			continue;

@@ -37,9 +37,10 @@ int gcall_ctx_new(struct gcall_ctx **ctxp);
 int gcall_ctx_fd(const struct gcall_ctx *ctx);
 int gcall_ctx_dispatch(struct gcall_ctx *ctx);
 /* When gRPC's I/O runs on the loop thread (inline pump, see grpc-common.h),
- * completions posted by gRPC's timers (deadlines, keepalive failures) wake
- * nobody: the loop calls gcall_ctx_dispatch() at least this often. -1: no
- * need (a helper thread, or no live call). */
+ * what completes inside a start or cancel, and what gRPC's timers post
+ * (deadlines, keepalive failures), wakes nobody: before each wait the loop
+ * asks this and calls gcall_ctx_dispatch() once that much time has passed
+ * (0: now). -1: no need (a helper thread, or no live call). */
 int gcall_ctx_tick_ms(const struct gcall_ctx *ctx);
 /* Not from a callback. Cancels and releases calls and channels still open
  * (their handles become invalid), then stops gRPC. */

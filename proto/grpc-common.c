@@ -491,14 +491,15 @@ struct grpcc_pump {
 	 * epfd holds efd and gRPC's epoll set, so the loop watches one fd. */
 	int inline_io;
 	int epfd;
-	int kicked;		/* efd written since the last take */
+	int kicked;		/* a start or cancel since the last take */
+	int efd_set;		/* efd written since the last take */
 	int shut;		/* inline: the queue is shut down and drained */
 };
 
 /* Called with mu held. Losing a completion would leak its call forever, so
  * running out of memory here is fatal. */
 static void
-pump_push_locked(struct grpcc_pump *pump, void *tag, int ok)
+pump_push_locked(struct grpcc_pump *pump, void *tag, int ok, int wake)
 {
 	struct grpcc_ev *nq;
 	uint64_t one = 1;
@@ -515,7 +516,8 @@ pump_push_locked(struct grpcc_pump *pump, void *tag, int ok)
 	pump->q[pump->qlen].tag = tag;
 	pump->q[pump->qlen].ok = ok;
 	/* Only the first entry needs a wake-up: the reader takes them all. */
-	if (pump->qlen++ == 0) {
+	if (pump->qlen++ == 0 && wake) {
+		pump->efd_set = 1;
 		do {
 			r = write(pump->efd, &one, sizeof(one));
 		} while (r < 0 && errno == EINTR);
@@ -536,7 +538,7 @@ pump_thread(void *arg)
 		if (ev.type != GRPC_OP_COMPLETE)
 			continue;
 		pthread_mutex_lock(&pump->mu);
-		pump_push_locked(pump, ev.tag, ev.success);
+		pump_push_locked(pump, ev.tag, ev.success, 1);
 		pthread_mutex_unlock(&pump->mu);
 	}
 	return NULL;
@@ -644,34 +646,35 @@ grpcc_pump_inline(const struct grpcc_pump *pump)
 void
 grpcc_pump_kick(struct grpcc_pump *pump)
 {
-	uint64_t one = 1;
-	ssize_t r;
+	/* What a batch completed while nobody polled wakes nobody: the loop
+	 * sees the flag (grpcc_pump_kicked) and takes before it sleeps. A flag,
+	 * not an eventfd write: a start per message would cost two syscalls. */
+	if (pump->inline_io)
+		pump->kicked = 1;
+}
 
-	/* Completions a batch queued while nobody polled wake nobody: make the
-	 * loop come back and take them. The thread mode needs no help. */
-	if (!pump->inline_io || pump->kicked)
-		return;
-	pump->kicked = 1;
-	do {
-		r = write(pump->efd, &one, sizeof(one));
-	} while (r < 0 && errno == EINTR);
+int
+grpcc_pump_kicked(const struct grpcc_pump *pump)
+{
+	return pump->kicked;
 }
 
 void
 grpcc_pump_post(struct grpcc_pump *pump, void *tag, int ok)
 {
 	pthread_mutex_lock(&pump->mu);
-	pump_push_locked(pump, tag, ok);
+	pump_push_locked(pump, tag, ok, 1);
 	pthread_mutex_unlock(&pump->mu);
 }
 
+/* Inline: taken by the take() that drained it, so nobody needs waking. */
 static void
 pump_drained(void *tag, int ok, void *arg)
 {
 	struct grpcc_pump *pump = arg;
 
 	pthread_mutex_lock(&pump->mu);
-	pump_push_locked(pump, tag, ok);
+	pump_push_locked(pump, tag, ok, 0);
 	pthread_mutex_unlock(&pump->mu);
 }
 
@@ -682,12 +685,16 @@ grpcc_pump_take(struct grpcc_pump *pump, struct grpcc_ev **evs, size_t *n)
 	ssize_t r;
 
 	/* Clear the eventfd before taking: an entry pushed after the take
-	 * writes it again, one pushed before is in what we take. */
-	do {
-		r = read(pump->efd, &cnt, sizeof(cnt));
-	} while (r < 0 && errno == EINTR);
-	if (r < 0 && errno != EAGAIN)
-		return GRPCC_ERR_SYS;
+	 * writes it again, one pushed before is in what we take. Inline, only
+	 * this thread writes it: skip the read when it did not. */
+	if (!pump->inline_io || pump->efd_set) {
+		pump->efd_set = 0;
+		do {
+			r = read(pump->efd, &cnt, sizeof(cnt));
+		} while (r < 0 && errno == EINTR);
+		if (r < 0 && errno != EAGAIN)
+			return GRPCC_ERR_SYS;
+	}
 	pump->kicked = 0;
 	/* Inline: gRPC does the ready I/O here and queues what completes. */
 	if (pump->inline_io && pump->cq != NULL)

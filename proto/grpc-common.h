@@ -110,8 +110,10 @@ int grpcc_pump_fd(const struct grpcc_pump *pump);
 /* 1 in inline mode. */
 int grpcc_pump_inline(const struct grpcc_pump *pump);
 /* After starting a batch or cancelling: completions gRPC queued without a
- * poller wake nobody, so make the pump fd readable (inline mode only). */
+ * poller wake nobody, so the loop must take() before it sleeps again while
+ * grpcc_pump_kicked() says so (inline mode only; take() clears it). */
 void grpcc_pump_kick(struct grpcc_pump *pump);
+int grpcc_pump_kicked(const struct grpcc_pump *pump);
 /* Queue a completion that gRPC did not produce (a call failed client-side). */
 void grpcc_pump_post(struct grpcc_pump *pump, void *tag, int ok);
 /* Take what the helper queued: *n entries in a malloc'd array (NULL when none)
