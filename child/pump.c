@@ -302,8 +302,11 @@ pump_ssh_data(ssh_session s, ssh_channel channel, void *data, uint32_t len, int 
 		return (int)len;
 	}
 	if (!pump_can_send(p) || pump_held_busy(&p->held)) {
-		p->ssh_pending = len;
-		return 0;
+		/* One more message taken now, the rest left to libssh. */
+		n = p->started && !p->half_closed && !p->ended ?
+		    pump_held_fill(&p->held, data, len, PUMP_CHUNK) : 0;
+		p->ssh_pending = len - n;
+		return (int)n;
 	}
 	n = len < PUMP_CHUNK ? len : PUMP_CHUNK;
 	if ((b = pump_dbuf_copy(data, n)) == NULL) {
@@ -623,20 +626,47 @@ nomem:
 bool
 pump_held_busy(const struct pump_held *h)
 {
-	return h->reading || h->next < h->n;
+	return h->reading || h->next < h->n || h->fill != NULL;
+}
+
+size_t
+pump_held_fill(struct pump_held *h, const void *data, size_t len, size_t chunk)
+{
+	size_t have, n;
+
+	/* Messages read from libssh go first; bytes behind them wait there. */
+	if (h->reading || h->next < h->n)
+		return 0;
+	if (h->fill == NULL && grpcc_dbuf_new(chunk, &h->fill) != 0) {
+		h->fill = NULL;
+		return 0;	/* out of memory: libssh keeps them */
+	}
+	have = grpcc_dbuf_len(h->fill);
+	n = grpcc_dbuf_cap(h->fill) - have;
+	if (n > len)
+		n = len;
+	memcpy(grpcc_dbuf_ptr(h->fill) + have, data, n);
+	grpcc_dbuf_set_len(h->fill, have + n);
+	return n;
 }
 
 struct grpcc_dbuf *
 pump_held_pop(struct pump_held *h)
 {
-	if (h->next >= h->n)
-		return NULL;
-	return h->msgs[h->next++];
+	struct grpcc_dbuf *b;
+
+	if (h->next < h->n)
+		return h->msgs[h->next++];
+	b = h->fill;
+	h->fill = NULL;
+	return b;
 }
 
 void
 pump_held_clear(struct pump_held *h)
 {
+	grpcc_dbuf_free(h->fill);
+	h->fill = NULL;
 	while (h->next < h->n)
 		grpcc_dbuf_free(h->msgs[h->next++]);
 	free(h->msgs);

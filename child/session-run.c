@@ -414,8 +414,12 @@ session_input(struct channel *ch, const void *data, uint32_t len)
 	 * go before these. */
 	if (gcall_send_busy(st->call) || st->nsig > 0 || st->resize_pending ||
 	    pump_held_busy(&st->in_held)) {
-		st->in_buffered = len;
-		return 0;
+		/* One more message taken now (not behind a signal or resize),
+		 * the rest left to libssh. */
+		n = st->nsig == 0 && !st->resize_pending ?
+		    pump_held_fill(&st->in_held, data, len, SESSION_CHUNK) : 0;
+		st->in_buffered = len - n;
+		return (int)n;
 	}
 	n = len < SESSION_CHUNK ? len : SESSION_CHUNK;
 	if ((b = pump_dbuf_copy(data, n)) == NULL) {
