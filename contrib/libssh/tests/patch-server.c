@@ -1,5 +1,5 @@
 /* contrib/libssh/tests/patch-server.c: one-connection libssh server that drives our libssh patches
- * (host key signing, streamlocal opens, open failure reasons, disconnect, auth failures) with OpenSSH. */
+ * (host key signing, streamlocal opens, open failure reasons, disconnect, auth failures, data path) with OpenSSH. */
 #include "autoconf.h"
 
 #include <sys/socket.h>
@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -30,6 +31,8 @@
 #define TEST_TIMEOUT_SEC	120
 #define EXIT_STATUS		7
 #define ECHO_BUF		16384
+/* transfer: not a multiple of the packet size, so writes end mid-packet */
+#define SEND_CHUNK		100000
 
 enum test_mode {
 	MODE_SIGN,		/* public host key only, signatures from the callback */
@@ -39,6 +42,14 @@ enum test_mode {
 	MODE_REFUSE,		/* every channel open refused with -r/-t */
 	MODE_AUTHFAIL,		/* every auth refused; -n refusals, then disconnect with -m */
 	MODE_BADSIG,		/* a publickey request that must fail (-b), no other reply */
+	MODE_TRANSFER,		/* exec sink / send FILE / send-stderr FILE / discard / zeros N */
+};
+
+/* transfer: how the channel data callbacks take what libssh hands them (-c). */
+enum consume {
+	CONSUME_ALL,		/* one callback takes everything */
+	CONSUME_NONE,		/* no data callback: ssh_channel_read() gets it all */
+	CONSUME_PARTIAL,	/* two callbacks take nothing, a byte, a part or all */
 };
 
 /* libssh's internal SSH_MSG_CHANNEL_OPEN handler, reachable because libssh.a is
@@ -51,6 +62,13 @@ int ssh_packet_channel_open(ssh_session session, uint8_t type,
 int ssh_packet_userauth_request(ssh_session session, uint8_t type,
     ssh_buffer packet, void *user);
 int ssh_pki_export_pubkey_blob(const ssh_key key, ssh_string *pblob);
+
+/* transfer: everything libssh 0.10.6 implements with libcrypto */
+#define XFER_CIPHERS	"chacha20-poly1305@openssh.com,aes256-gcm@openssh.com," \
+	"aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr,aes256-cbc," \
+	"aes192-cbc,aes128-cbc,3des-cbc"
+#define XFER_MACS	"hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com," \
+	"hmac-sha1-etm@openssh.com,hmac-sha2-256,hmac-sha2-512,hmac-sha1"
 
 /* Sender channel of the injected open: the failure reply must name it. */
 #define BADOPEN_SENDER	4242
@@ -88,10 +106,10 @@ die(const char *fmt, ...)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: patch-server sign|nosign|streamlocal|badopen|refuse|authfail|badsig\n"
+	fprintf(stderr, "usage: patch-server sign|nosign|streamlocal|badopen|refuse|authfail|badsig|transfer\n"
 	    "    -k hostkey.pub -p portfile [-s privkey] [-a sig_alg] [-l datalen] [-d destination]\n"
 	    "    [-f error|short|alg] [-r reason|default] [-t description] [-n tries -m message]\n"
-	    "    [-b sig|key]\n");
+	    "    [-b sig|key] [-c all|none|partial] [-N]\n");
 	exit(2);
 }
 
@@ -401,6 +419,14 @@ struct conn {
 	unsigned int pubkey_msgs; /* publickey requests that reached the application */
 	bool badkey;		/* badsig: an undecodable key instead of a bad signature */
 	ssh_key hostkey;	/* badsig: the key the forged request names */
+	enum consume consume;	/* transfer: the data callbacks' appetite */
+	struct ssh_channel_callbacks_struct data_cb2; /* transfer: -c partial's second */
+	EVP_MD_CTX *sha;	/* transfer: SHA-256 of the bytes received, in order */
+	bool discard;		/* transfer: count only, to measure libssh alone */
+	bool nonblock;		/* -N: nonblocking socket and session */
+	bool writable;		/* -N: POLLOUT with nothing queued in libssh */
+	unsigned long long in_bytes;
+	unsigned int data_calls[2];
 };
 
 static void
@@ -490,6 +516,78 @@ conn_chan_closed(ssh_session session, ssh_channel channel, void *userdata)
 	c->remote_closed = true;
 }
 
+static void
+xfer_hash(struct conn *c, const void *data, size_t len)
+{
+	if (len > 0 && !c->discard && EVP_DigestUpdate(c->sha, data, len) != 1)
+		die("EVP_DigestUpdate");
+	c->in_bytes += len;
+}
+
+/* transfer: what the data callback `which` takes of the len bytes it is given
+ * on its n-th call; the rest stays with libssh, which must keep it in order. */
+static uint32_t
+xfer_take(const struct conn *c, int which, unsigned int n, uint32_t len)
+{
+	if (c->consume == CONSUME_ALL)
+		return len;
+	if (which == 0) {
+		switch (n % 4) {
+		case 0: return 0;
+		case 1: return len < 1 ? len : 1;
+		case 2: return len / 3;
+		default: return len;
+		}
+	}
+	switch (n % 3) {
+	case 0: return 0;
+	case 1: return len < 4099 ? len : 4099;
+	default: return len;
+	}
+}
+
+static int
+xfer_data(struct conn *c, int which, void *data, uint32_t len, int is_stderr)
+{
+	uint32_t n;
+
+	if (is_stderr)
+		die("extended data from the client");
+	n = xfer_take(c, which, c->data_calls[which]++, len);
+	xfer_hash(c, data, n);
+	return (int)n;
+}
+
+static int
+xfer_data_a(ssh_session session, ssh_channel channel, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	(void)session;
+	(void)channel;
+	return xfer_data(userdata, 0, data, len, is_stderr);
+}
+
+static int
+xfer_data_b(ssh_session session, ssh_channel channel, void *data, uint32_t len,
+    int is_stderr, void *userdata)
+{
+	(void)session;
+	(void)channel;
+	return xfer_data(userdata, 1, data, len, is_stderr);
+}
+
+static int
+xfer_writable(ssh_session session, ssh_channel channel, uint32_t window, void *userdata)
+{
+	struct conn *c = userdata;
+
+	(void)session;
+	(void)channel;
+	(void)window;
+	c->writable = true;
+	return 0;
+}
+
 static int
 conn_open(struct conn *c, ssh_message msg)
 {
@@ -512,15 +610,27 @@ conn_open(struct conn *c, ssh_message msg)
 	    (subtype != SSH_CHANNEL_DIRECT_STREAMLOCAL || dest == NULL ||
 	    strcmp(dest, c->want_dest) != 0 || port != 0))
 		goto bad;
-	if (c->mode == MODE_SIGN && subtype != SSH_CHANNEL_SESSION)
+	if ((c->mode == MODE_SIGN || c->mode == MODE_TRANSFER) &&
+	    subtype != SSH_CHANNEL_SESSION)
 		goto bad;
 	if ((c->chan = ssh_message_channel_request_open_reply_accept(msg)) == NULL)
 		die("cannot accept the channel");
 	c->chan_cb.userdata = c;
 	c->chan_cb.channel_close_function = conn_chan_closed;
+	if (c->mode == MODE_TRANSFER && c->consume != CONSUME_NONE)
+		c->chan_cb.channel_data_function = xfer_data_a;
+	if (c->mode == MODE_TRANSFER)
+		c->chan_cb.channel_write_wontblock_function = xfer_writable;
 	ssh_callbacks_init(&c->chan_cb);
 	if (ssh_set_channel_callbacks(c->chan, &c->chan_cb) != SSH_OK)
 		die("cannot set the channel callbacks");
+	if (c->mode == MODE_TRANSFER && c->consume == CONSUME_PARTIAL) {
+		c->data_cb2.userdata = c;
+		c->data_cb2.channel_data_function = xfer_data_b;
+		ssh_callbacks_init(&c->data_cb2);
+		if (ssh_add_channel_callbacks(c->chan, &c->data_cb2) != SSH_OK)
+			die("cannot add the second data callback");
+	}
 	return 0;
 bad:
 	c->bad_opens++;
@@ -567,7 +677,7 @@ conn_message_cb(ssh_session session, ssh_message msg, void *userdata)
 	case SSH_REQUEST_CHANNEL_OPEN:
 		return conn_open(c, msg);
 	case SSH_REQUEST_CHANNEL:
-		if (c->mode != MODE_SIGN || c->cmd != NULL ||
+		if ((c->mode != MODE_SIGN && c->mode != MODE_TRANSFER) || c->cmd != NULL ||
 		    ssh_message_subtype(msg) != SSH_CHANNEL_REQUEST_EXEC)
 			return 1;
 		if ((c->cmd = strdup(ssh_message_channel_request_command(msg))) == NULL)
@@ -609,6 +719,111 @@ serve_exec(ssh_session session, ssh_event ev, struct conn *c)
 	    ssh_channel_send_eof(c->chan) != SSH_OK ||
 	    ssh_channel_close(c->chan) != SSH_OK)
 		die("channel reply: %s", ssh_get_error(session));
+}
+
+/* transfer sink: hash stdin until EOF, taken by the data callbacks and by
+ * ssh_channel_read_nonblocking() for what they left, and report it. */
+static void
+xfer_sink(ssh_session session, ssh_event ev, struct conn *c, char *reply, size_t size)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen, i;
+	char buf[ECHO_BUF];
+	size_t off;
+	int n;
+
+	for (;;) {
+		while ((n = ssh_channel_read_nonblocking(c->chan, buf, sizeof(buf), 0)) > 0)
+			xfer_hash(c, buf, n);
+		if (n == SSH_EOF)
+			break;
+		if (n < 0)
+			die("channel read: %s", ssh_get_error(session));
+		conn_poll(session, ev, c);
+	}
+	if (EVP_DigestFinal_ex(c->sha, md, &mdlen) != 1)
+		die("EVP_DigestFinal_ex");
+	off = snprintf(reply, size, "bytes=%llu sha256=", c->in_bytes);
+	for (i = 0; i < mdlen && off + 3 < size; i++)
+		off += snprintf(reply + off, size - off, "%02x", md[i]);
+	snprintf(reply + off, size - off, "\n");
+}
+
+/* transfer send: the file (or n zero bytes) to stdout or stderr, in chunks
+ * that end mid-packet. Blocking writes wait for the window and the socket.
+ * With -N, as in the gateway's child, the session is nonblocking, and after
+ * a write it is polled until libssh reports POLLOUT on an empty queue: the
+ * next packet is then written straight from libssh's packet buffer, and on
+ * this socket often only in part. */
+static void
+xfer_send(ssh_session session, ssh_event ev, struct conn *c, const char *path,
+    bool to_stderr, unsigned long long zeros)
+{
+	static char buf[SEND_CHUNK];
+	ssize_t n, off;
+	int fd = -1, w;
+
+	if (path != NULL && (fd = open(path, O_RDONLY)) == -1)
+		die("open %s: %s", path, strerror(errno));
+	for (;;) {
+		if (fd != -1) {
+			if ((n = read(fd, buf, sizeof(buf))) < 0)
+				die("read %s: %s", path, strerror(errno));
+		} else {
+			n = zeros < sizeof(buf) ? (ssize_t)zeros : (ssize_t)sizeof(buf);
+			zeros -= n;
+		}
+		if (n == 0)
+			break;
+		ssh_set_blocking(session, !c->nonblock);
+		for (off = 0; off < n; off += w) {
+			w = to_stderr ? ssh_channel_write_stderr(c->chan, buf + off, n - off) :
+			    ssh_channel_write(c->chan, buf + off, n - off);
+			if (w < 0 || (w != n - off && !c->nonblock))
+				die("channel write: %s", ssh_get_error(session));
+			if (!c->nonblock)
+				continue;
+			/* Nothing written (no window) arms no POLLOUT: poll once,
+			 * for the window adjust. */
+			c->writable = false;
+			if (w == 0)
+				conn_poll(session, ev, c);
+			while (w > 0 && !c->writable)
+				conn_poll(session, ev, c);
+		}
+		ssh_set_blocking(session, 1);
+	}
+	if (fd != -1)
+		close(fd);
+}
+
+static void
+serve_transfer(ssh_session session, ssh_event ev, struct conn *c)
+{
+	char reply[512] = "";
+
+	while (c->cmd == NULL)
+		conn_poll(session, ev, c);
+	/* discard and zeros N only measure: no hashing, no file */
+	c->discard = strcmp(c->cmd, "discard") == 0;
+	if (strcmp(c->cmd, "sink") == 0 || c->discard)
+		xfer_sink(session, ev, c, reply, sizeof(reply));
+	else if (strncmp(c->cmd, "send ", 5) == 0)
+		xfer_send(session, ev, c, c->cmd + 5, false, 0);
+	else if (strncmp(c->cmd, "send-stderr ", 12) == 0)
+		xfer_send(session, ev, c, c->cmd + 12, true, 0);
+	else if (strncmp(c->cmd, "zeros ", 6) == 0)
+		xfer_send(session, ev, c, NULL, false, strtoull(c->cmd + 6, NULL, 10));
+	else
+		die("unknown transfer command '%s'", c->cmd);
+	if ((reply[0] != '\0' &&
+	    ssh_channel_write(c->chan, reply, strlen(reply)) != (int)strlen(reply)) ||
+	    ssh_channel_request_send_exit_status(c->chan, 0) != SSH_OK ||
+	    ssh_channel_send_eof(c->chan) != SSH_OK ||
+	    ssh_channel_close(c->chan) != SSH_OK)
+		die("channel reply: %s", ssh_get_error(session));
+	fprintf(stderr, "patch-server: transfer %s: received %llu bytes, data callback "
+	    "calls %u/%u\n", c->cmd, c->in_bytes, c->data_calls[0], c->data_calls[1]);
 }
 
 /* streamlocal: echo the forwarded connection until the client's EOF. */
@@ -720,18 +935,30 @@ main(int argc, char **argv)
 		mode = MODE_AUTHFAIL;
 	else if (strcmp(argv[1], "badsig") == 0)
 		mode = MODE_BADSIG;
+	else if (strcmp(argv[1], "transfer") == 0)
+		mode = MODE_TRANSFER;
 	else
 		usage();
 	conn.mode = mode;
 	conn.refuse_rc = conn.misuse_rc = 1;	/* neither SSH_OK nor SSH_ERROR: not called */
 	optind = 2;
-	while ((ch = getopt(argc, argv, "a:b:d:f:k:l:m:n:p:r:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:c:d:f:k:l:m:n:Np:r:s:t:")) != -1) {
 		switch (ch) {
 		case 'a': signer.want_alg = optarg; break;
 		case 'b':
 			if (strcmp(optarg, "key") == 0)
 				conn.badkey = true;
 			else if (strcmp(optarg, "sig") != 0)
+				usage();
+			break;
+		case 'c':
+			if (strcmp(optarg, "all") == 0)
+				conn.consume = CONSUME_ALL;
+			else if (strcmp(optarg, "none") == 0)
+				conn.consume = CONSUME_NONE;
+			else if (strcmp(optarg, "partial") == 0)
+				conn.consume = CONSUME_PARTIAL;
+			else
 				usage();
 			break;
 		case 'd': conn.want_dest = optarg; break;
@@ -749,6 +976,7 @@ main(int argc, char **argv)
 		case 'l': signer.want_len = strtoul(optarg, NULL, 10); break;
 		case 'm': conn.bye = optarg; break;
 		case 'n': conn.max_tries = strtoul(optarg, NULL, 10); break;
+		case 'N': conn.nonblock = true; break;
 		case 'p': portfile = optarg; break;
 		case 'r':
 			if (strcmp(optarg, "default") == 0)
@@ -792,10 +1020,26 @@ main(int argc, char **argv)
 
 	lfd = listen_loopback(portfile);
 	fd = accept_one(lfd);
+	/* -N: a nonblocking socket with a small send buffer, so that a write
+	 * after POLLOUT takes only part of a packet and the rest is queued. */
+	if (conn.nonblock && (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ 8192 }, sizeof(int)) == -1))
+		die("nonblocking socket: %s", strerror(errno));
 	if ((session = ssh_new()) == NULL)
 		die("ssh_new");
 	if (ssh_bind_accept_fd(sshbind, session, fd) != SSH_OK)
 		die("ssh_bind_accept_fd: %s", ssh_get_error(sshbind));
+	/* transfer: every cipher and MAC libssh has, so the client picks. */
+	if (mode == MODE_TRANSFER &&
+	    (ssh_options_set(session, SSH_OPTIONS_CIPHERS_C_S, XFER_CIPHERS) != SSH_OK ||
+	    ssh_options_set(session, SSH_OPTIONS_CIPHERS_S_C, XFER_CIPHERS) != SSH_OK ||
+	    ssh_options_set(session, SSH_OPTIONS_HMAC_C_S, XFER_MACS) != SSH_OK ||
+	    ssh_options_set(session, SSH_OPTIONS_HMAC_S_C, XFER_MACS) != SSH_OK))
+		die("transfer algorithms: %s", ssh_get_error(session));
+	if (mode == MODE_TRANSFER && (conn.sha = EVP_MD_CTX_new()) == NULL)
+		die("EVP_MD_CTX_new");
+	if (conn.sha != NULL && EVP_DigestInit_ex(conn.sha, EVP_sha256(), NULL) != 1)
+		die("EVP_DigestInit_ex");
 	if (mode != MODE_NOSIGN) {
 		ssh_callbacks_init(&cb);
 		ssh_set_server_callbacks(session, &cb);
@@ -819,6 +1063,8 @@ main(int argc, char **argv)
 		die("ssh_event");
 	if (mode == MODE_SIGN)
 		serve_exec(session, ev, &conn);
+	else if (mode == MODE_TRANSFER)
+		serve_transfer(session, ev, &conn);
 	else if (mode == MODE_STREAMLOCAL)
 		serve_streamlocal(session, ev, &conn);
 	else if (mode == MODE_REFUSE || mode == MODE_BADSIG)
@@ -833,6 +1079,7 @@ main(int argc, char **argv)
 	ssh_event_free(ev);
 	ssh_channel_free(conn.chan);
 	free(conn.cmd);
+	EVP_MD_CTX_free(conn.sha);
 	printf("opens=%u\n", conn.opens);
 	if (mode == MODE_REFUSE)
 		printf("refuse_rc=%d\nmisuse_rc=%d\n", conn.refuse_rc, conn.misuse_rc);
