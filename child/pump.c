@@ -290,7 +290,6 @@ pump_ssh_data(ssh_session s, ssh_channel channel, void *data, uint32_t len, int 
 {
 	struct channel *ch = userdata;
 	struct pump *p = pump_of(ch);
-	struct grpcc_dbuf *b;
 	size_t n;
 
 	(void)s;
@@ -301,26 +300,17 @@ pump_ssh_data(ssh_session s, ssh_channel channel, void *data, uint32_t len, int 
 			p->ssh_pending = 0;
 		return (int)len;
 	}
-	if (!pump_can_send(p) || pump_held_busy(&p->held)) {
-		/* One more message taken now, the rest left to libssh. */
-		n = p->started && !p->half_closed && !p->ended ?
-		    pump_held_fill(&p->held, data, len, PUMP_CHUNK) : 0;
-		p->ssh_pending = len - n;
-		return (int)n;
-	}
-	n = len < PUMP_CHUNK ? len : PUMP_CHUNK;
-	if ((b = pump_dbuf_copy(data, n)) == NULL) {
-		log_error("%s: out of memory", ch->id);
-		gcall_cancel(p->call);
-		p->ssh_pending = len;
+	if (!p->started || p->half_closed) {
+		p->ssh_pending = len;	/* not yet, or no more: libssh keeps them */
 		return 0;
 	}
-	if (pump_send(ch, b) != 0) {
-		p->ssh_pending = len;
-		return 0;
-	}
-	/* The rest waits for this send to complete (on_send_done wakes us). */
+	/* Into the message being filled; the run hook sends it at the end of
+	 * this loop turn (or when the send in flight completes), so packets
+	 * that arrive together go out as one message. The rest stays in libssh. */
+	n = pump_held_fill(&p->held, data, len, PUMP_CHUNK);
 	p->ssh_pending = len - n;
+	if (n > 0)
+		channel_wake(ch);
 	return (int)n;
 }
 
@@ -550,18 +540,6 @@ pump_free(struct channel *ch)
 }
 
 /* --- Upload messages, shared with session-run.c --------------------------------- */
-
-struct grpcc_dbuf *
-pump_dbuf_copy(const void *data, size_t len)
-{
-	struct grpcc_dbuf *b;
-
-	if (grpcc_dbuf_new(len, &b) != 0)
-		return NULL;
-	memcpy(grpcc_dbuf_ptr(b), data, len);
-	grpcc_dbuf_set_len(b, len);
-	return b;
-}
 
 int
 pump_held_read(struct pump_held *h, struct channel *ch, size_t pending, size_t chunk,

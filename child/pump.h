@@ -11,13 +11,14 @@
 #include "proto/grpc-call.h"
 
 /*
- * SSH -> workspace: one gRPC send in flight. While it is, the channel's data
- * callback takes one more PUMP_CHUNK message's worth (pump_held_fill) and
+ * SSH -> workspace: one gRPC send in flight. The channel's data callback
+ * copies into one message being filled (pump_held_fill, up to PUMP_CHUNK) and
  * leaves the rest to libssh (which then stops widening the client's window);
- * when the send completes, the filled message goes, then the run hook takes
- * all that libssh holds (libssh bounds it to about 2 MB) and sends it in
- * PUMP_CHUNK messages. Bytes are copied once, from libssh straight into the
- * message that carries them.
+ * the run hook sends the filled message at the end of the loop turn, or when
+ * the send in flight completes, so packets that arrive together go as one
+ * message. After it the run hook takes all that libssh holds (libssh bounds it
+ * to about 2 MB) and sends it in PUMP_CHUNK messages. Bytes are copied once,
+ * from libssh straight into the message that carries them.
  * Workspace -> SSH: messages are written only within the client's window; one
  * receive is in flight while a message is written, none while a second one
  * waits, so at most two messages are held. Data is written from gRPC's own
@@ -91,26 +92,22 @@ struct pump_held {
 	struct grpcc_dbuf **msgs;
 	size_t next, n, cap;
 	bool reading;			/* inside pump_held_read() */
-	/* Filled by the data callback while a send is in flight and nothing
-	 * else is held: one more message, copied once from the packet, so libssh
-	 * need not buffer it (and copy it again) until the send completes. */
+	/* Filled by the data callback when nothing read from libssh is held:
+	 * copied once from the packet, so libssh need not buffer the bytes
+	 * (and copy them again) until they can be sent. */
 	struct grpcc_dbuf *fill;
 };
 
-/* A message carrying a copy of len bytes (the data callback's); NULL when out
- * of memory. */
-struct grpcc_dbuf *pump_dbuf_copy(const void *data, size_t len);
 /* Reads the pending bytes libssh holds for ch into h (empty before); *nread
  * says how many came (fewer when libssh held fewer). Returns 0, or -1 (logged)
  * when the read failed or memory ran out. */
 int pump_held_read(struct pump_held *h, struct channel *ch, size_t pending, size_t chunk,
     size_t *nread);
-/* Bytes taken earlier wait in h (or are being read): new ones may not be sent
- * before them, only go to pump_held_fill() or wait in libssh. */
+/* Bytes taken earlier wait in h (or are being read, or being filled). */
 bool pump_held_busy(const struct pump_held *h);
-/* The data callback's bytes, while busy: copies up to chunk bytes in all into
- * h->fill when no message read from libssh is held; returns how many (0: they
- * stay in libssh). */
+/* The data callback's bytes: copies up to chunk bytes in all into h->fill
+ * when no message read from libssh is held; returns how many (0: they stay in
+ * libssh). The run hook sends the filled message with pump_held_pop(). */
 size_t pump_held_fill(struct pump_held *h, const void *data, size_t len, size_t chunk);
 /* The oldest held message (taken), then the filled one; NULL when none is left. */
 struct grpcc_dbuf *pump_held_pop(struct pump_held *h);

@@ -395,7 +395,6 @@ int
 session_input(struct channel *ch, const void *data, uint32_t len)
 {
 	struct session *st = ch->state;
-	struct grpcc_dbuf *b;
 	size_t n;
 
 	switch (st->phase) {
@@ -410,26 +409,13 @@ session_input(struct channel *ch, const void *data, uint32_t len)
 	}
 	if (st->failing || st->ended || st->in_closed)
 		return (int)len;
-	/* Signals and resizes go first; one send in flight; bytes taken earlier
-	 * go before these. */
-	if (gcall_send_busy(st->call) || st->nsig > 0 || st->resize_pending ||
-	    pump_held_busy(&st->in_held)) {
-		/* One more message taken now (not behind a signal or resize),
-		 * the rest left to libssh. */
-		n = st->nsig == 0 && !st->resize_pending ?
-		    pump_held_fill(&st->in_held, data, len, SESSION_CHUNK) : 0;
-		st->in_buffered = len - n;
-		return (int)n;
-	}
-	n = len < SESSION_CHUNK ? len : SESSION_CHUNK;
-	if ((b = pump_dbuf_copy(data, n)) == NULL) {
-		log_error("%s: out of memory", ch->id);
-		return (int)len;
-	}
-	if (send_data(st, b) != 0)
-		return (int)len;
+	/* Signals and resizes go first: bytes behind them wait in libssh. Else
+	 * into the message being filled, which the run hook sends at the end of
+	 * this loop turn or when the send in flight completes. */
+	n = st->nsig == 0 && !st->resize_pending ?
+	    pump_held_fill(&st->in_held, data, len, SESSION_CHUNK) : 0;
 	st->in_buffered = len - n;
-	if (st->in_buffered > 0)
+	if (n > 0)
 		channel_wake(ch);
 	return (int)n;
 }
