@@ -161,6 +161,21 @@ test_finds_the_set(void **state)
 	close(probe);
 }
 
+/* Releases a test's call, channel and queue; the queue is drained the same
+ * way, on this thread. */
+static void
+call_end(grpc_call *call, grpc_channel *ch, grpc_channel_credentials *creds,
+    grpc_completion_queue *cq)
+{
+	grpc_call_unref(call);
+	grpc_channel_destroy(ch);
+	grpc_channel_credentials_release(creds);
+	grpc_completion_queue_shutdown(cq);
+	while (grpcp_drain(cq, 64, op_done, NULL) >= 0)
+		;
+	grpc_completion_queue_destroy(cq);
+}
+
 /* A unary Handshake with nobody else polling: it completes only if draining
  * on this thread runs the connect, the writes and the reads. */
 static void
@@ -229,13 +244,7 @@ test_unary_on_one_thread(void **state)
 	grpc_slice_unref(details);
 	grpc_metadata_array_destroy(&imd);
 	grpc_metadata_array_destroy(&tmd);
-	grpc_call_unref(call);
-	grpc_channel_destroy(ch);
-	grpc_channel_credentials_release(creds);
-	grpc_completion_queue_shutdown(cq);
-	while (grpcp_drain(cq, 64, op_done, NULL) >= 0)
-		;
-	grpc_completion_queue_destroy(cq);
+	call_end(call, ch, creds, cq);
 }
 
 /* A deadline is a completion that gRPC's timer thread posts, with no poller to
@@ -275,13 +284,7 @@ test_deadline_found_by_the_tick(void **state)
 
 	grpc_slice_unref(details);
 	grpc_metadata_array_destroy(&tmd);
-	grpc_call_unref(call);
-	grpc_channel_destroy(ch);
-	grpc_channel_credentials_release(creds);
-	grpc_completion_queue_shutdown(cq);
-	while (grpcp_drain(cq, 64, op_done, NULL) >= 0)
-		;
-	grpc_completion_queue_destroy(cq);
+	call_end(call, ch, creds, cq);
 }
 
 /* Another poll strategy has no epoll set: callers fall back to a CQ thread.
