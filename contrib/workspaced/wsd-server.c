@@ -27,6 +27,12 @@
 /* Completions taken per loop round, so one busy stream cannot starve the fds. */
 #define WSD_CQ_BATCH 16
 #define WSD_TOKEN_MAX 4096
+/* Inline mode: what gRPC's timer threads complete (a client's deadline, a
+ * keepalive failure) is looked for this often; new calls and data come
+ * through the epoll set and need no tick. A few looks a second keep an idle
+ * shell cheap. */
+#define WSD_TICK_CALLS_MS 100
+#define WSD_TICK_IDLE_MS 1000
 
 struct wsd_method {
 	const char *path;
@@ -307,7 +313,8 @@ server_gtimer_cb(struct wsd_timer *t)
 	struct wsd_server *srv = wsd_container_of(t, struct wsd_server, gtimer);
 
 	server_poll_cq(srv);
-	(void)wsd_timer_start(srv->loop, &srv->gtimer, srv->ncalls > 0 ? GRPCP_TICK_MS : 250);
+	(void)wsd_timer_start(srv->loop, &srv->gtimer,
+	    srv->ncalls > 0 ? WSD_TICK_CALLS_MS : WSD_TICK_IDLE_MS);
 }
 
 /* This thread waits on the completion queue while the loop thread sleeps in poll(2);
