@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1108,6 +1109,7 @@ test_data_view_slices(void **state)
 	size_t lens[7], n, i, off;
 	grpc_byte_buffer *bb;
 	struct grpcc_data *d;
+	struct iovec iov[8];
 	K8shelld__PortForwardResponse *r;
 
 	assert_non_null(payload = malloc(DATA_MSG));
@@ -1169,10 +1171,28 @@ test_data_view_slices(void **state)
 	p = grpcc_data_peek(d, &n);
 	assert_ptr_equal(p, first + 10);
 	assert_int_equal(n, 990);
+	/* As iovecs (writev): in place, past the empty slice, the first one
+	 * starting where consumption stopped; max bounds the count. */
+	n = grpcc_data_iov(d, iov, 8);
+	assert_int_equal(n, 3);
+	assert_ptr_equal(iov[0].iov_base, first + 10);
+	assert_int_equal(iov[0].iov_len, 990);
+	assert_ptr_equal(iov[1].iov_base, second);
+	assert_int_equal(iov[1].iov_len, 49000);
+	assert_ptr_equal(iov[2].iov_base, third);
+	assert_int_equal(iov[2].iov_len, DATA_MSG - 50000);
+	assert_int_equal(grpcc_data_iov(d, iov, 1), 1);
+	assert_ptr_equal(iov[0].iov_base, first + 10);
+	assert_int_equal(grpcc_data_iov(d, iov, 0), 0);
 	grpcc_data_consume(d, 990 + 49000 - 5);
 	p = grpcc_data_peek(d, &n);
 	assert_ptr_equal(p, second + 49000 - 5);
 	assert_int_equal(n, 5);
+	n = grpcc_data_iov(d, iov, 8);
+	assert_int_equal(n, 2);
+	assert_ptr_equal(iov[0].iov_base, second + 49000 - 5);
+	assert_int_equal(iov[0].iov_len, 5);
+	assert_int_equal(iov[1].iov_len, DATA_MSG - 50000);
 	p = grpcc_data_gather(d, scratch, DATA_MSG, &n);
 	assert_ptr_equal(p, scratch);
 	assert_int_equal(n, DATA_MSG - 49995);
@@ -1189,6 +1209,7 @@ test_data_view_slices(void **state)
 	assert_int_equal(grpcc_data_len(d), 0);
 	assert_null(grpcc_data_peek(d, &n));
 	assert_int_equal(n, 0);
+	assert_int_equal(grpcc_data_iov(d, iov, 8), 0);
 	grpcc_data_free(d);	/* and the byte buffer */
 
 	/* Every byte, piece by piece, once more. */
