@@ -696,9 +696,12 @@ grpcc_pump_take(struct grpcc_pump *pump, struct grpcc_ev **evs, size_t *n)
 			return GRPCC_ERR_SYS;
 	}
 	pump->kicked = 0;
-	/* Inline: gRPC does the ready I/O here and queues what completes. */
-	if (pump->inline_io && pump->cq != NULL)
-		(void)grpcp_drain(pump->cq, GRPCC_PUMP_BATCH, pump_drained, pump);
+	/* Inline: gRPC does the ready I/O here and queues what completes. A
+	 * full batch may leave completions in the queue, which no fd shows:
+	 * the loop comes back at once (the kick flag). */
+	if (pump->inline_io && pump->cq != NULL &&
+	    grpcp_drain(pump->cq, GRPCC_PUMP_BATCH, pump_drained, pump) >= GRPCC_PUMP_BATCH)
+		pump->kicked = 1;
 	pthread_mutex_lock(&pump->mu);
 	*evs = pump->q;
 	*n = pump->qlen;

@@ -297,7 +297,11 @@ server_poll_cq(void *arg)
 {
 	struct wsd_server *srv = arg;
 
-	(void)grpcp_drain(srv->cq, WSD_CQ_BATCH, server_done, NULL);
+	/* A full batch may leave completions in the queue, which no fd shows:
+	 * the tick comes at once then. */
+	if (grpcp_drain(srv->cq, WSD_CQ_BATCH, server_done, NULL) >= WSD_CQ_BATCH &&
+	    srv->gwatch.fd >= 0)
+		(void)wsd_timer_start(srv->loop, &srv->gtimer, 0);
 }
 
 static void
