@@ -130,7 +130,7 @@ main(int argc, char **argv)
 	sigset_t set;
 	int ch, logtext = 0, port, r, sfd;
 
-	/* Every data message is a 128 KiB buffer: with glibc's defaults each one
+	/* Every data message is a 128-256 KiB buffer: with glibc's defaults each one
 	 * moves the heap top up and back (brk, page faults, page frees). */
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	mallopt(M_TRIM_THRESHOLD, 16 << 20);
