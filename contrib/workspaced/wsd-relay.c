@@ -1,5 +1,5 @@
-/* workspaced's byte path: reads a source fd into a gRPC slice with room for the
- * message header in front (no extra copy), and writes request bytes to a sink fd. */
+/* workspaced's byte path: reads a source fd into a data message (grpcc_dbuf, the
+ * header in front, no extra copy), and writes request bytes to a sink fd. */
 #include "autoconf.h"
 
 #include <errno.h>
@@ -9,14 +9,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <grpc/byte_buffer.h>
-#include <grpc/slice.h>
-
 #include "proto/grpc-common.h"
 #include "contrib/workspaced/wsd-relay.h"
 
-/* Tag byte plus a varint length of at most WSD_CHUNK fits in 8 bytes. */
-#define WSD_HEADROOM 8
 /* A 128 KiB message arrives in a few dozen slices at most. */
 #define SINK_IOV 64
 
@@ -42,36 +37,29 @@ wsd_source_init(struct wsd_source *src, int fd, int field, void (*cb)(struct wsd
 int
 wsd_source_read(struct wsd_source *src, grpc_byte_buffer **bbp)
 {
-	grpc_slice s, sub;
-	uint8_t *p, hdr[WSD_HEADROOM];
-	size_t h = 0, v;
+	struct grpcc_dbuf *b;
 	ssize_t n;
+	int err;
 
 	*bbp = NULL;
 	if (src->fd < 0)
 		return 0;
-	s = grpc_slice_malloc(WSD_HEADROOM + WSD_CHUNK);
-	p = GRPC_SLICE_START_PTR(s);
+	/* Read straight into the message, its header goes in front (no copy). */
+	if (grpcc_dbuf_new(WSD_CHUNK, &b) != 0)
+		return -ENOMEM;
 	do
-		n = read(src->fd, p + WSD_HEADROOM, WSD_CHUNK);
+		n = read(src->fd, grpcc_dbuf_ptr(b), WSD_CHUNK);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0) {
-		int err = n == 0 ? 0 : errno;
-
-		grpc_slice_unref(s);
+		err = n == 0 ? 0 : errno;
+		grpcc_dbuf_free(b);
 		if (n == 0 || err == EIO)
 			return 0;
 		return err == EWOULDBLOCK ? -EAGAIN : -err;
 	}
-	hdr[h++] = (uint8_t)((src->field << 3) | 2);
-	for (v = (size_t)n; v >= 0x80; v >>= 7)
-		hdr[h++] = (uint8_t)(v | 0x80);
-	hdr[h++] = (uint8_t)v;
-	memcpy(p + WSD_HEADROOM - h, hdr, h);
-	sub = grpc_slice_sub(s, WSD_HEADROOM - h, WSD_HEADROOM + (size_t)n);
-	grpc_slice_unref(s);
-	*bbp = grpc_raw_byte_buffer_create(&sub, 1);
-	grpc_slice_unref(sub);
+	grpcc_dbuf_set_len(b, (size_t)n);
+	if ((*bbp = grpcc_dbuf_finish(b, (uint32_t)src->field)) == NULL)
+		return -EINVAL;
 	return (int)n;
 }
 
