@@ -472,6 +472,45 @@ grpcc_file_read(const char *path, size_t max, size_t *lenp, int *errp)
 	return buf;
 }
 
+#define PEM_MAX		(1024 * 1024)
+
+grpc_server_credentials *
+grpcc_server_creds(const char *cert_file, const char *key_file, int *errp)
+{
+	grpc_ssl_pem_key_cert_pair pair;
+	grpc_server_credentials *creds;
+	char *cert, *key;
+	size_t len;
+
+	if (cert_file == NULL || cert_file[0] == '\0') {
+		if (key_file != NULL && key_file[0] != '\0') {
+			*errp = EINVAL;
+			return NULL;
+		}
+		return grpc_insecure_server_credentials_create();
+	}
+	if (key_file == NULL || key_file[0] == '\0') {
+		*errp = EINVAL;
+		return NULL;
+	}
+	if ((cert = grpcc_file_read(cert_file, PEM_MAX, &len, errp)) == NULL)
+		return NULL;
+	if ((key = grpcc_file_read(key_file, PEM_MAX, &len, errp)) == NULL) {
+		free(cert);
+		return NULL;
+	}
+	pair.private_key = key;
+	pair.cert_chain = cert;
+	creds = grpc_ssl_server_credentials_create_ex(NULL, &pair, 1,
+	    GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE, NULL);
+	explicit_bzero(key, len);
+	free(key);
+	free(cert);
+	if (creds == NULL)
+		*errp = EINVAL;
+	return creds;
+}
+
 void
 grpcc_msg_free(ProtobufCMessage *msg)
 {

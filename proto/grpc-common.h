@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
 #include <protobuf-c/protobuf-c.h>
 
 enum grpcc_err {
@@ -86,6 +87,12 @@ void grpcc_dbuf_free(struct grpcc_dbuf *b);
 /* A whole regular file of at most max bytes, NUL-terminated (malloc'd);
  * NULL with *errp = errno, EFBIG (too large) or EINVAL (not a file). */
 char *grpcc_file_read(const char *path, size_t max, size_t *lenp, int *errp);
+
+/* A server port's credentials: TLS with the PEM certificate chain and key in
+ * these files, or plaintext when cert_file is NULL or "". NULL with *errp set
+ * (errno of the file that failed, EINVAL for a key without a certificate). */
+grpc_server_credentials *grpcc_server_creds(const char *cert_file, const char *key_file,
+    int *errp);
 
 /*
  * The pump: one completion queue whose completions are all handled on the

@@ -16,7 +16,6 @@
 
 #include "proto/grpc-server.h"
 
-#define PEM_MAX		(1024 * 1024)
 #define SRV_MAX_RECV	(32 << 20)
 #define SHUTDOWN_WAIT_MS 10000
 
@@ -108,31 +107,15 @@ int
 gsrv_add_port(struct gsrv *srv, const char *addr, const char *cert_file,
     const char *key_file, int *portp)
 {
-	grpc_ssl_pem_key_cert_pair pair;
 	grpc_server_credentials *creds;
-	char *cert = NULL, *key = NULL;
-	size_t len;
 	int port, err = 0;
 
 	if (srv->started || addr == NULL)
 		return GRPCC_ERR_ARG;
-	if (cert_file != NULL && cert_file[0] != '\0') {
-		if (key_file == NULL ||
-		    (cert = grpcc_file_read(cert_file, PEM_MAX, &len, &err)) == NULL ||
-		    (key = grpcc_file_read(key_file, PEM_MAX, &len, &err)) == NULL) {
-			free(cert);
-			errno = err;
-			return GRPCC_ERR_CAFILE;
-		}
-		pair.private_key = key;
-		pair.cert_chain = cert;
-		creds = grpc_ssl_server_credentials_create_ex(NULL, &pair, 1,
-		    GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE, NULL);
-		explicit_bzero(key, strlen(key));
-		free(key);
-		free(cert);
-	} else
-		creds = grpc_insecure_server_credentials_create();
+	if ((creds = grpcc_server_creds(cert_file, key_file, &err)) == NULL) {
+		errno = err;
+		return GRPCC_ERR_CAFILE;
+	}
 	port = grpc_server_add_http2_port(srv->gs, addr, creds);
 	grpc_server_credentials_release(creds);
 	if (port <= 0)

@@ -26,14 +26,18 @@ libproto_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 check_PROGRAMS += regress/unit/test-grpc-call
 TESTS += regress/unit/test-grpc-call
 regress_unit_test_grpc_call_SOURCES = regress/unit/test-grpc-call.c \
-	regress/unit/gsrv-thread.c regress/unit/gsrv-thread.h
+	regress/unit/gsrv-thread.c regress/unit/gsrv-thread.h \
+	regress/unit/test-cert.c regress/unit/test-cert.h
 regress_unit_test_grpc_call_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS) $(CMOCKA_CFLAGS)
 regress_unit_test_grpc_call_LDADD = libproto.a $(GRPC_LIBS) $(PROTOBUF_C_LIBS) \
 	$(CRYPTO_LIBS) $(CMOCKA_LIBS)
 
-# gRPC's I/O on one thread (proto/grpc-poll.h) against a real ./workspaced.
+# gRPC's I/O on one thread (proto/grpc-poll.h) against a real ./workspaced,
+# plaintext and TLS.
 check_PROGRAMS += regress/unit/test-grpc-poll
 TESTS += regress/unit/test-grpc-poll
-regress_unit_test_grpc_poll_SOURCES = regress/unit/test-grpc-poll.c
+regress_unit_test_grpc_poll_SOURCES = regress/unit/test-grpc-poll.c \
+	regress/unit/test-cert.c regress/unit/test-cert.h
 regress_unit_test_grpc_poll_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS) $(CMOCKA_CFLAGS)
-regress_unit_test_grpc_poll_LDADD = libproto.a $(GRPC_LIBS) $(PROTOBUF_C_LIBS) $(CMOCKA_LIBS)
+regress_unit_test_grpc_poll_LDADD = libproto.a $(GRPC_LIBS) $(PROTOBUF_C_LIBS) \
+	$(CRYPTO_LIBS) $(CMOCKA_LIBS)

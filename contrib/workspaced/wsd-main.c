@@ -39,9 +39,11 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: workspaced --listen ADDR:PORT [--token-file PATH] [--user NAME]\n"
-	    "                  [--logtext] [--debug] [-v] [-h]\n"
+	    "                  [--tls-cert PATH --tls-key PATH] [--logtext] [--debug] [-v] [-h]\n"
 	    "  --listen ADDR:PORT  gRPC (k8shelld API) address; PORT 0 picks a free port\n"
 	    "  --token-file PATH   require \"authorization: Bearer <contents of PATH>\"\n"
+	    "  --tls-cert PATH     serve TLS with this PEM certificate chain (and --tls-key)\n"
+	    "  --tls-key PATH      the certificate's PEM private key\n"
 	    "  --user NAME         user for requests with an empty as_user (default: ourselves)\n"
 	    "  --logtext           human-readable log lines instead of JSON\n"
 	    "  --debug             log debug messages\n"
@@ -115,6 +117,8 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "token-file", required_argument, NULL, 't' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "logtext", no_argument, NULL, 'L' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -122,7 +126,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct wsd_server_conf conf = { NULL, NULL, NULL, -1 };
+	struct wsd_server_conf conf = { NULL, NULL, NULL, NULL, NULL, -1 };
 	static struct wsd_main m;
 	enum log_level level = LOG_LEVEL_INFO;
 	struct wsd_user *user;
@@ -134,10 +138,12 @@ main(int argc, char **argv)
 	 * moves the heap top up and back (brk, page faults, page frees). */
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	mallopt(M_TRIM_THRESHOLD, 16 << 20);
-	while ((ch = getopt_long(argc, argv, "l:t:u:Ldvh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "l:t:c:k:u:Ldvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l': conf.listen = optarg; break;
 		case 't': conf.token_file = optarg; break;
+		case 'c': conf.tls_cert = optarg; break;
+		case 'k': conf.tls_key = optarg; break;
 		case 'u': conf.default_user = optarg; break;
 		case 'L': logtext = 1; break;
 		case 'd': level = LOG_LEVEL_DEBUG; break;
@@ -147,6 +153,10 @@ main(int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if ((conf.tls_cert == NULL) != (conf.tls_key == NULL)) {
+		fprintf(stderr, "workspaced: --tls-cert and --tls-key go together\n");
+		return 2;
 	}
 	if (optind != argc || conf.listen == NULL ||
 	    (colon = strrchr(conf.listen, ':')) == NULL) {
@@ -163,6 +173,10 @@ main(int argc, char **argv)
 	wsd_user_free(user);
 	if (conf.token_file != NULL && access(conf.token_file, R_OK) < 0)
 		log_fatal("token file %s: %s", conf.token_file, strerror(errno));
+	if (conf.tls_cert != NULL && access(conf.tls_cert, R_OK) < 0)
+		log_fatal("TLS certificate %s: %s", conf.tls_cert, strerror(errno));
+	if (conf.tls_key != NULL && access(conf.tls_key, R_OK) < 0)
+		log_fatal("TLS key %s: %s", conf.tls_key, strerror(errno));
 
 	/* Blocked before gRPC starts its threads, so they all inherit the mask and
 	 * only the signalfd sees these signals. */
@@ -184,7 +198,8 @@ main(int argc, char **argv)
 	wsd_watch_init(&m.sigwatch, sfd, main_signal_cb);
 	wsd_watch_set(m.loop, &m.sigwatch, POLLIN);
 
-	log_info("listening on %.*s:%d%s", (int)(colon - conf.listen), conf.listen, port,
+	log_info("listening on %.*s:%d%s%s", (int)(colon - conf.listen), conf.listen, port,
+	    conf.tls_cert != NULL ? " (TLS)" : "",
 	    conf.token_file != NULL ? " (bearer token required)" : "");
 	printf("workspaced listening on %.*s:%d\n", (int)(colon - conf.listen), conf.listen, port);
 	fflush(stdout);

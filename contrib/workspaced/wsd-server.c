@@ -17,6 +17,7 @@
 #include <grpc/support/time.h>
 
 #include "daemon/log.h"
+#include "proto/grpc-common.h"
 #include "proto/grpc-poll.h"
 #include "contrib/workspaced/wsd-call.h"
 #include "contrib/workspaced/wsd-handlers.h"
@@ -357,7 +358,7 @@ wsd_server_new(struct wsd_loop *loop, struct wsd_procs *procs, const struct wsd_
 	grpc_server_credentials *creds;
 	struct wsd_server *srv;
 	size_t i;
-	int port;
+	int port, err = 0;
 
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return -ENOMEM;
@@ -406,11 +407,18 @@ wsd_server_new(struct wsd_loop *loop, struct wsd_procs *procs, const struct wsd_
 			return -EINVAL;
 		}
 	}
-	creds = grpc_insecure_server_credentials_create();
+	if ((creds = grpcc_server_creds(conf->tls_cert, conf->tls_key, &err)) == NULL) {
+		log_error("TLS certificate %s, key %s: %s", conf->tls_cert, conf->tls_key,
+		    strerror(err));
+		wsd_server_free(srv);
+		return -err;
+	}
 	port = grpc_server_add_http2_port(srv->server, conf->listen, creds);
 	grpc_server_credentials_release(creds);
 	if (port <= 0) {
-		log_error("cannot listen on %s", conf->listen);
+		/* gRPC checks the PEM contents here, not when the files are read. */
+		log_error("cannot listen on %s%s", conf->listen, conf->tls_cert != NULL ?
+		    " with TLS (is the key the certificate's, both PEM?)" : "");
 		wsd_server_free(srv);
 		return -EADDRNOTAVAIL;
 	}

@@ -12,6 +12,8 @@ struct wsd_server_conf {
 	const char *listen;		/* "ADDR:PORT"; PORT 0 picks a free one */
 	const char *token_file;		/* NULL: no authorization required */
 	const char *default_user;	/* user for an empty as_user; NULL: ourselves */
+	const char *tls_cert;		/* PEM certificate chain; NULL: plaintext */
+	const char *tls_key;		/* PEM private key, with tls_cert */
 	int grpc_epfd;			/* grpcp_init()'s epoll set; -1: a CQ thread */
 };
 

@@ -18,16 +18,15 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 #include <grpc/byte_buffer.h>
 #include <grpc/slice.h>
 #include <grpc/status.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
 #include "proto/grpc-call.h"
 #include "proto/grpc-server.h"
 #include "regress/unit/gsrv-thread.h"
+#include "regress/unit/test-cert.h"
 #include "proto/k8shelld.pb-c.h"
 
 #define M_HANDSHAKE	"/k8shelld.SystemService/Handshake"
@@ -280,52 +279,6 @@ srv_pf_done(struct gsrv_call *sc, int cancelled, void *arg)
 	gsrv_call_free(sc);
 }
 
-static void
-cert_ext(X509 *x, int nid, const char *value)
-{
-	X509_EXTENSION *ext;
-	X509V3_CTX v3;
-
-	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-	assert_non_null(ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value));
-	assert_int_equal(X509_add_ext(x, ext, -1), 1);
-	X509_EXTENSION_free(ext);
-}
-
-/* A self-signed P-256 certificate for "workspace.test": the client trusts it
- * as its only root (ca_file) and verifies the name through server_name. */
-static void
-cert_make(const char *certpath, const char *keypath)
-{
-	EVP_PKEY *pk;
-	X509_NAME *name;
-	X509 *x;
-	FILE *f;
-
-	assert_non_null(pk = EVP_EC_gen("P-256"));
-	assert_non_null(x = X509_new());
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -60);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, pk);
-	name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)"workspace.test", -1, -1, 0);
-	X509_set_issuer_name(x, name);
-	cert_ext(x, NID_basic_constraints, "critical,CA:TRUE");
-	cert_ext(x, NID_subject_alt_name, "DNS:workspace.test");
-	assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
-	assert_non_null(f = fopen(certpath, "w"));
-	assert_int_equal(PEM_write_X509(f, x), 1);
-	assert_int_equal(fclose(f), 0);
-	assert_non_null(f = fopen(keypath, "w"));
-	assert_int_equal(PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL), 1);
-	assert_int_equal(fclose(f), 0);
-	X509_free(x);
-	EVP_PKEY_free(pk);
-}
-
 static int
 srv_start(void **state)
 {
@@ -358,7 +311,7 @@ srv_start(void **state)
 	assert_non_null(mkdtemp(s->dir));
 	snprintf(s->cert, sizeof(s->cert), "%s/cert.pem", s->dir);
 	snprintf(s->key, sizeof(s->key), "%s/key.pem", s->dir);
-	cert_make(s->cert, s->key);
+	assert_int_equal(test_cert_make(s->cert, s->key, "workspace.test"), 0);
 	assert_int_equal(gsrv_add_port(s->gs, "127.0.0.1:0", s->cert, s->key,
 	    &s->tls_port), 0);
 	assert_true(s->tls_port > 0 && s->tls_port != s->port);

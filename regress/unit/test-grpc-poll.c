@@ -31,15 +31,19 @@
 #include "proto/grpc-call.h"
 #include "proto/grpc-poll.h"
 #include "proto/k8shelld.pb-c.h"
+#include "regress/unit/test-cert.h"
 
 #define WAIT_MS		8000
 #define DEADLINE_MS	300
+#define TLS_NAME	"workspace.test"
+#define TLS_ROUNDS	20
 
 extern char **environ;
 
 static int g_epfd = -1;
-static pid_t g_wsd = -1;
-static char g_target[64];
+static pid_t g_wsd = -1, g_wsd_tls = -1;
+static char g_target[64], g_target_tls[64];
+static char g_dir[64], g_cert[96], g_key[96];
 static const char *g_self;
 
 struct op {
@@ -82,29 +86,36 @@ run_until(grpc_completion_queue *cq, struct op *o, uint64_t t0)
 	return (int)(now_ms() - t0);
 }
 
-/* ./workspaced on a free loopback port, its address from its first line. */
+/* ./workspaced on a free loopback port (TLS with cert and key unless NULL),
+ * its address from its first line. */
 static int
-wsd_start(void)
+wsd_start(const char *cert, const char *key, pid_t *pid, char *target)
 {
-	char path[512], line[256], *argv[5];
+	char path[512], line[256], *argv[9];
 	const char *top = getenv("top_builddir");
 	posix_spawn_file_actions_t fa;
 	FILE *f;
-	int p[2];
+	int p[2], n = 0;
 
 	snprintf(path, sizeof(path), "%s/workspaced", top != NULL ? top : ".");
-	argv[0] = path;
-	argv[1] = "--listen";
-	argv[2] = "127.0.0.1:0";
-	argv[3] = "--logtext";
-	argv[4] = NULL;
+	argv[n++] = path;
+	argv[n++] = "--listen";
+	argv[n++] = "127.0.0.1:0";
+	argv[n++] = "--logtext";
+	if (cert != NULL) {
+		argv[n++] = "--tls-cert";
+		argv[n++] = (char *)cert;
+		argv[n++] = "--tls-key";
+		argv[n++] = (char *)key;
+	}
+	argv[n] = NULL;
 	if (pipe(p) < 0)
 		return -1;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", 0, 0);
 	posix_spawn_file_actions_addclose(&fa, p[0]);
-	if (posix_spawn(&g_wsd, path, &fa, NULL, argv, environ) != 0) {
+	if (posix_spawn(pid, path, &fa, NULL, argv, environ) != 0) {
 		posix_spawn_file_actions_destroy(&fa);
 		return -1;
 	}
@@ -114,7 +125,7 @@ wsd_start(void)
 		return -1;
 	/* "workspaced listening on 127.0.0.1:PORT" */
 	if (fgets(line, sizeof(line), f) == NULL ||
-	    sscanf(line, "workspaced listening on %63s", g_target) != 1) {
+	    sscanf(line, "workspaced listening on %63s", target) != 1) {
 		fclose(f);
 		return -1;
 	}
@@ -122,12 +133,30 @@ wsd_start(void)
 	return 0;
 }
 
+static void
+wsd_stop(pid_t pid)
+{
+	int st;
+
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, &st, 0);
+	}
+}
+
 static int
 setup(void **state)
 {
 	(void)state;
+	snprintf(g_dir, sizeof(g_dir), "/tmp/test-grpc-poll.XXXXXX");
+	if (mkdtemp(g_dir) == NULL)
+		return -1;
+	snprintf(g_cert, sizeof(g_cert), "%s/cert.pem", g_dir);
+	snprintf(g_key, sizeof(g_key), "%s/key.pem", g_dir);
 	/* Before gRPC: its threads must not see a fork. */
-	if (wsd_start() != 0)
+	if (test_cert_make(g_cert, g_key, TLS_NAME) != 0 ||
+	    wsd_start(NULL, NULL, &g_wsd, g_target) != 0 ||
+	    wsd_start(g_cert, g_key, &g_wsd_tls, g_target_tls) != 0)
 		return -1;
 	g_epfd = grpcp_init();
 	return 0;
@@ -136,14 +165,13 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	int st;
-
 	(void)state;
 	grpc_shutdown();
-	if (g_wsd > 0) {
-		kill(g_wsd, SIGTERM);
-		waitpid(g_wsd, &st, 0);
-	}
+	wsd_stop(g_wsd);
+	wsd_stop(g_wsd_tls);
+	unlink(g_cert);
+	unlink(g_key);
+	rmdir(g_dir);
 	return 0;
 }
 
@@ -295,9 +323,9 @@ test_deadline_found_by_the_tick(void **state)
 /* This test binary again, in a fresh process (gRPC starts once per process):
  * it must exit 0. */
 static void
-assert_self_passes(char *mode, char *arg)
+assert_self_passes(char *mode, char *arg, char *arg2)
 {
-	char *argv[] = { (char *)g_self, mode, arg, NULL };
+	char *argv[] = { (char *)g_self, mode, arg, arg2, NULL };
 	pid_t pid;
 	int st;
 
@@ -312,7 +340,7 @@ static void
 test_other_strategy_gives_minus_one(void **state)
 {
 	(void)state;
-	assert_self_passes("--fallback", NULL);
+	assert_self_passes("--fallback", NULL, NULL);
 }
 
 /* ---- the child's call layer on an inline pump (a fresh process) -------- */
@@ -425,7 +453,187 @@ static void
 test_call_layer_inline(void **state)
 {
 	(void)state;
-	assert_self_passes("--gcall", g_target);
+	assert_self_passes("--gcall", g_target, NULL);
+}
+
+/* ---- TLS on the inline pump (a fresh process) --------------------------- */
+
+struct exec_res {
+	int sent, echoed, status_done, code, exit_code;
+	char out[64];
+	size_t out_len, want;
+};
+
+static void
+exec_message(struct gcall *call, ProtobufCMessage *msg, void *arg)
+{
+	K8shelld__ExecResponse *resp = (K8shelld__ExecResponse *)msg;
+	struct exec_res *r = arg;
+	size_t n;
+
+	if (resp->response_case == K8SHELLD__EXEC_RESPONSE__RESPONSE_STDOUT) {
+		n = resp->stdout.len;
+		if (n > sizeof(r->out) - r->out_len)
+			n = sizeof(r->out) - r->out_len;
+		memcpy(r->out + r->out_len, resp->stdout.data, n);
+		r->out_len += n;
+		r->echoed = r->out_len >= r->want;
+	} else if (resp->response_case == K8SHELLD__EXEC_RESPONSE__RESPONSE_EXIT_CODE)
+		r->exit_code = resp->exit_code;
+	grpcc_msg_free(msg);
+	(void)gcall_recv_start(call);
+}
+
+static void
+exec_send_done(struct gcall *call, int ok, void *arg)
+{
+	(void)call;
+	(void)ok;
+	((struct exec_res *)arg)->sent = 1;
+}
+
+static void
+exec_status(struct gcall *call, const struct gcall_status *st, void *arg)
+{
+	struct exec_res *r = arg;
+
+	(void)call;
+	r->code = st->code;
+	r->status_done = 1;
+}
+
+/* Polls the context until *flag; *idle counts the polls that ended on their
+ * timeout. -1 after WAIT_MS. */
+static int
+gcall_wait(struct gcall_ctx *ctx, const int *flag, int *idle)
+{
+	uint64_t t0 = now_ms();
+	struct pollfd pfd = { .fd = gcall_ctx_fd(ctx), .events = POLLIN };
+	int tick;
+
+	while (!*flag) {
+		if (now_ms() - t0 > WAIT_MS)
+			return -1;
+		tick = gcall_ctx_tick_ms(ctx);
+		if (poll(&pfd, 1, tick >= 0 ? tick : 1000) == 0 && tick != 0)
+			(*idle)++;
+		if (gcall_ctx_dispatch(ctx) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+tls_handshake(struct gcall_ctx *ctx, const char *target, const char *ca, const char *name,
+    struct unary_res *r)
+{
+	K8shelld__HandshakeRequest req = K8SHELLD__HANDSHAKE_REQUEST__INIT;
+	struct gcall_chan_opts o = { 0 };
+	struct gcall_chan *ch;
+	int idle = 0, ok;
+
+	req.client_version = "test-grpc-poll";
+	o.target = target;
+	o.ca_file = ca;
+	o.server_name = name;
+	if (gcall_chan_new(ctx, &o, &ch) != 0)
+		return -1;
+	memset(r, 0, sizeof(*r));
+	ok = gcall_unary(ch, "/k8shelld.SystemService/Handshake", &req.base,
+	    &k8shelld__handshake_response__descriptor, NULL, 0, 5000, unary_done, r, NULL) == 0 &&
+	    gcall_wait(ctx, &r->done, &idle) == 0;
+	gcall_chan_free(ch);
+	return ok ? 0 : -1;
+}
+
+/* Exit status: 0 when all holds, else the number of the check that failed.
+ * The handshake takes several round trips that only this thread's polls
+ * drive; the name is checked; and a stream's messages are found when the
+ * socket is readable, not by the 250 ms stream tick. */
+static int
+gcall_tls(const char *target, const char *ca)
+{
+	static const struct gcall_stream_cbs cbs = {
+		.on_message = exec_message,
+		.on_send_done = exec_send_done,
+		.on_status = exec_status,
+	};
+	static const struct gcall_md md = { "exec-id", "ex-tls-1" };
+	K8shelld__ExecRequest req = K8SHELLD__EXEC_REQUEST__INIT;
+	K8shelld__CommandDetails cd = K8SHELLD__COMMAND_DETAILS__INIT;
+	struct gcall_chan_opts o = { 0 };
+	struct gcall_ctx *ctx;
+	struct gcall_chan *ch;
+	struct gcall *call;
+	struct unary_res r;
+	struct exec_res e = { 0 };
+	char line[16];
+	int i, idle = 0, want, probe;
+
+	if (gcall_ctx_new(&ctx) != 0)
+		return 2;
+	/* Inline: the context's fd is an epoll set (a helper thread's is an eventfd). */
+	if ((probe = eventfd(0, 0)) < 0 ||
+	    epoll_ctl(gcall_ctx_fd(ctx), EPOLL_CTL_DEL, probe, NULL) != -1 || errno != ENOENT)
+		return 3;
+	close(probe);
+	if (tls_handshake(ctx, target, ca, TLS_NAME, &r) != 0 || r.code != GRPC_STATUS_OK ||
+	    strncmp(r.version, "workspaced/", 11) != 0)
+		return 4;
+	/* The certificate names workspace.test only; plaintext gets nowhere. */
+	if (tls_handshake(ctx, target, ca, "other.test", &r) != 0 ||
+	    r.code != GRPC_STATUS_UNAVAILABLE)
+		return 5;
+	if (tls_handshake(ctx, target, NULL, NULL, &r) != 0 || r.code != GRPC_STATUS_UNAVAILABLE)
+		return 6;
+
+	o.target = target;
+	o.ca_file = ca;
+	o.server_name = TLS_NAME;
+	if (gcall_chan_new(ctx, &o, &ch) != 0 ||
+	    gcall_stream(ch, "/k8shelld.SshService/Exec", &k8shelld__exec_response__descriptor,
+	    &md, 1, 0, &cbs, &e, &call) != 0)
+		return 7;
+	cd.command = "cat";
+	req.request_case = K8SHELLD__EXEC_REQUEST__REQUEST_COMMAND_DETAILS;
+	req.command_details = &cd;
+	if (gcall_send(call, &req.base) != 0 || gcall_recv_start(call) != 0 ||
+	    gcall_wait(ctx, &e.sent, &idle) != 0)
+		return 8;
+	/* Round trips through cat: a line out, the same line back. */
+	idle = 0;
+	for (i = 0; i < TLS_ROUNDS; i++) {
+		want = snprintf(line, sizeof(line), "ping %02d\n", i);
+		e.sent = e.echoed = 0;
+		e.out_len = 0;
+		e.want = (size_t)want;
+		req.request_case = K8SHELLD__EXEC_REQUEST__REQUEST_INPUT;
+		req.input.data = (uint8_t *)line;
+		req.input.len = (size_t)want;
+		if (gcall_send(call, &req.base) != 0 || gcall_wait(ctx, &e.sent, &idle) != 0)
+			return 9;
+		if (gcall_wait(ctx, &e.echoed, &idle) != 0 || e.out_len != (size_t)want ||
+		    memcmp(e.out, line, (size_t)want) != 0)
+			return 10;
+	}
+	/* Each round trip found by readiness; a few slow polls are allowed for a
+	 * busy machine, not one per message. */
+	if (idle > TLS_ROUNDS / 4)
+		return 11;
+	if (gcall_close_send(call) != 0 || gcall_wait(ctx, &e.status_done, &idle) != 0 ||
+	    e.code != GRPC_STATUS_OK || e.exit_code != 0)
+		return 12;
+	gcall_free(call);
+	gcall_chan_free(ch);
+	gcall_ctx_free(ctx);
+	return 0;
+}
+
+static void
+test_tls_inline(void **state)
+{
+	(void)state;
+	assert_self_passes("--gcall-tls", g_target_tls, g_cert);
 }
 
 int
@@ -437,6 +645,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_deadline_found_by_the_tick),
 		cmocka_unit_test(test_other_strategy_gives_minus_one),
 		cmocka_unit_test(test_call_layer_inline),
+		cmocka_unit_test(test_tls_inline),
 	};
 
 	if (argc == 2 && strcmp(argv[1], "--fallback") == 0) {
@@ -449,6 +658,8 @@ main(int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[1], "--gcall") == 0)
 		return gcall_inline(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "--gcall-tls") == 0)
+		return gcall_tls(argv[2], argv[3]);
 	g_self = argv[0];
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, setup, teardown);
