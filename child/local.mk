@@ -9,7 +9,8 @@ libchild_a_SOURCES = child/child.c child/child.h \
 	child/channel.c child/channel.h child/channel-session.c \
 	child/session.h child/session-run.c \
 	child/workspace.c child/workspace.h \
-	child/pump.c child/pump.h child/channel-tcpip.c child/channel-streamlocal.c \
+	child/pump.c child/pump.h child/pump-held.c child/pump-held.h \
+	child/channel-tcpip.c child/channel-streamlocal.c \
 	child/agent.c child/agent.h
 libchild_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 
@@ -20,3 +21,11 @@ regress_unit_test_workspace_SOURCES = regress/unit/test-workspace.c child/worksp
 	regress/unit/gsrv-thread.c regress/unit/gsrv-thread.h
 regress_unit_test_workspace_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS) $(CMOCKA_CFLAGS)
 regress_unit_test_workspace_LDADD = libproto.a libcommon.a $(DEP_LIBS) $(CMOCKA_LIBS)
+
+# Upload messages held for sending (regress/unit/test-pump-held.c).
+check_PROGRAMS += regress/unit/test-pump-held
+TESTS += regress/unit/test-pump-held
+regress_unit_test_pump_held_SOURCES = regress/unit/test-pump-held.c \
+	child/pump-held.c child/pump-held.h
+regress_unit_test_pump_held_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS) $(CMOCKA_CFLAGS)
+regress_unit_test_pump_held_LDADD = libproto.a libcommon.a $(DEP_LIBS) $(CMOCKA_LIBS)

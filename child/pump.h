@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "child/channel.h"
+#include "child/pump-held.h"
 #include "proto/grpc-call.h"
 
 /*
@@ -16,7 +17,8 @@
  * leaves the rest to libssh (which then stops widening the client's window);
  * the run hook sends the filled message at the end of the loop turn, or when
  * the send in flight completes, so packets that arrive together go as one
- * message. After it the run hook takes all that libssh holds (libssh bounds it
+ * message (a turn or two later when more are already waiting in the socket:
+ * pump_held_wait). After it the run hook takes all that libssh holds (libssh bounds it
  * to about 2 MB) and sends it in PUMP_CHUNK messages. Bytes are copied once,
  * from libssh straight into the message that carries them.
  * Workspace -> SSH: messages are written only within the client's window; one
@@ -80,37 +82,5 @@ void pump_run(struct channel *ch);
 void pump_stop(struct channel *ch);
 /* From the kind's free hook: cancels what still runs and releases ch->state. */
 void pump_free(struct channel *ch);
-
-/*
- * Upload bytes held for sending, shared with session-run.c: read from libssh
- * straight into data messages (grpcc_dbuf) of at most chunk bytes, then sent
- * one per completed send. All that libssh holds is read at once: after a read
- * libssh tops the client's window up whatever it still holds, so partial reads
- * behind a slow workspace would let the client send without bound.
- */
-struct pump_held {
-	struct grpcc_dbuf **msgs;
-	size_t next, n, cap;
-	bool reading;			/* inside pump_held_read() */
-	/* Filled by the data callback when nothing read from libssh is held:
-	 * copied once from the packet, so libssh need not buffer the bytes
-	 * (and copy them again) until they can be sent. */
-	struct grpcc_dbuf *fill;
-};
-
-/* Reads the pending bytes libssh holds for ch into h (empty before); *nread
- * says how many came (fewer when libssh held fewer). Returns 0, or -1 (logged)
- * when the read failed or memory ran out. */
-int pump_held_read(struct pump_held *h, struct channel *ch, size_t pending, size_t chunk,
-    size_t *nread);
-/* Bytes taken earlier wait in h (or are being read, or being filled). */
-bool pump_held_busy(const struct pump_held *h);
-/* The data callback's bytes: copies up to chunk bytes in all into h->fill
- * when no message read from libssh is held; returns how many (0: they stay in
- * libssh). The run hook sends the filled message with pump_held_pop(). */
-size_t pump_held_fill(struct pump_held *h, const void *data, size_t len, size_t chunk);
-/* The oldest held message (taken), then the filled one; NULL when none is left. */
-struct grpcc_dbuf *pump_held_pop(struct pump_held *h);
-void pump_held_clear(struct pump_held *h);
 
 #endif

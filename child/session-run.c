@@ -514,6 +514,8 @@ pump_in(struct session *st)
 				return;
 			continue;
 		}
+		if (pump_held_wait(&st->in_held, ssh_get_fd(ch->c->session)))
+			return;		/* the socket is readable: back at once */
 		if ((b = pump_held_pop(&st->in_held)) != NULL) {
 			if (send_data(st, b) != 0) {
 				pump_held_clear(&st->in_held);
