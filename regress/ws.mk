@@ -9,6 +9,7 @@ WS_SCENARIOS = \
 	regress/ws-stdin.sh \
 	regress/ws-envpass.sh \
 	regress/ws-transfer.sh \
+	regress/ws-stall.sh \
 	regress/ws-sftp.sh \
 	regress/ws-scp.sh \
 	regress/ws-pty.sh \
