@@ -656,10 +656,10 @@ tcp_idle_has_banner() {
 	grep -q "^SSH-" "$SCRATCH/idle.$1.out" 2>/dev/null
 }
 
-# read_banner PORT: the server's version line (empty if none within 5 s).
+# read_banner PORT: the server's version line (empty if none within 15 s).
 read_banner() {
 	tcp_idle_open banner "$1"
-	wait_for 5 tcp_idle_has_banner banner
+	wait_for 15 tcp_idle_has_banner banner
 	tcp_idle_close banner
 	tcp_idle_banner banner
 }

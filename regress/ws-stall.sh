@@ -10,7 +10,7 @@ tid="ws-stall: a stopped client pauses its downloads end to end, then gets every
 
 RSS_LIMIT_KIB=${RSS_LIMIT_KIB:-65536}
 # Odd sizes tell our commands from those of scenarios running alongside.
-N=268435399
+N=134217689
 CHANNELS=4
 STALL_S=3
 SSH_TIMEOUT=300
@@ -50,7 +50,7 @@ all_started() {
 }
 wait_for 30 all_started ||
 	fatal "the $CHANNELS downloads did not all start: $(heads) running"
-# Each sends 256 MiB; stop the client while they are well under way.
+# Each sends 128 MiB; stop the client while they are well under way.
 sleep 0.3
 kill -STOP "$master"
 verbose "client $master stopped with $(heads) downloads running"
@@ -68,7 +68,7 @@ hwm=$(proc_status "$child" VmHWM)
 kill -CONT "$master"
 verbose "during the stall: child CPU $((t1 - t0)) ticks in ${STALL_S} s, peak RSS $hwm, $running downloads still running"
 
-# All stalled: the commands wait to write, none could hand its 256 MiB off
+# All stalled: the commands wait to write, none could hand its 128 MiB off
 # to a buffer somewhere on the way.
 [ "$running" -eq $CHANNELS ] ||
 	fail "only $running of $CHANNELS commands still running while the client was stopped: their output was buffered on the way"
