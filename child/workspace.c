@@ -2,6 +2,7 @@
  * k8shelld (static provisioner) and the Handshake shared by every channel. */
 #include "autoconf.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #define WS_HANDSHAKE_MS		5000
 #define WS_MSG_UNREACHABLE	"workspace unreachable, retry shortly"
+#define WS_MSG_TLS		"the workspace's TLS certificate was not accepted"
 #define WS_ERR_MAX		256	/* a user-facing line */
 
 enum ws_state { WS_IDLE, WS_CONNECTING, WS_READY };
@@ -169,6 +171,26 @@ ws_fail(struct child *c, struct workspace *ws, const char *error)
 	ws_notify(c, ws, error);
 }
 
+/* With TLS configured, whether gRPC's details say the certificate check
+ * failed (gRPC gives no code for it). */
+static bool
+ws_tls_refused(const struct child *c, const char *details)
+{
+	static const char *const marks[] = {
+		"peer certificate", "certificate verify", "CERTIFICATE_VERIFY", "Handshake failed",
+		"handshake failed",
+	};
+	size_t i;
+
+	if (c->cfg->provisioner_static.ca_cert == NULL ||
+	    c->cfg->provisioner_static.ca_cert[0] == '\0' || details == NULL)
+		return false;
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (strstr(details, marks[i]) != NULL)
+			return true;
+	return false;
+}
+
 static void
 ws_handshake_done(struct gcall *call, const struct gcall_status *st, ProtobufCMessage *resp,
     void *arg)
@@ -182,12 +204,17 @@ ws_handshake_done(struct gcall *call, const struct gcall_status *st, ProtobufCMe
 	if (st->code != GRPC_STATUS_OK) {
 		ws_one_line(detail, sizeof(detail), st->details);
 		log_emit(st->local ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN, __func__, NULL,
-		    "workspace handshake with %s failed: status %d%s: %s",
-		    c->cfg->provisioner_static.address, st->code, st->local ? " (raised here)" : "",
-		    detail);
+		    "workspace handshake with %s%s failed: status %d%s: %s",
+		    c->cfg->provisioner_static.address,
+		    c->cfg->provisioner_static.ca_cert != NULL &&
+		    c->cfg->provisioner_static.ca_cert[0] != '\0' ? " (TLS)" : "", st->code,
+		    st->local ? " (raised here)" : "", detail);
 		if (st->local)
 			/* Ours (token file, memory): the details are for the log only. */
 			snprintf(msg, sizeof(msg), "internal error, retry shortly");
+		else if (st->code == GRPC_STATUS_UNAVAILABLE && ws_tls_refused(c, st->details))
+			/* Retrying will not help: the operator must fix the CA or name. */
+			snprintf(msg, sizeof(msg), "%s", WS_MSG_TLS);
 		else if (st->code == GRPC_STATUS_UNAVAILABLE || st->code == GRPC_STATUS_DEADLINE_EXCEEDED)
 			snprintf(msg, sizeof(msg), "%s", WS_MSG_UNREACHABLE);
 		else
@@ -234,9 +261,18 @@ ws_connect(struct child *c, struct workspace *ws)
 		return "internal error, retry shortly";
 	memset(&opts, 0, sizeof(opts));
 	opts.target = cfg->provisioner_static.address;
-	/* The static provisioner reports no TLS: plaintext, as k8shelld without tls_enabled. */
+	/* TLS as for a workspace that reports tls_enabled: this CA only, and the
+	 * name to verify (empty: the address's host). */
+	opts.ca_file = cfg->provisioner_static.ca_cert;
+	opts.server_name = cfg->provisioner_static.server_name;
 	opts.token_file = cfg->k8shelld.token_file;
 	if ((r = gcall_chan_new(ws->ctx, &opts, &ws->chan)) != 0) {
+		if (r == GRPCC_ERR_CAFILE) {
+			log_error("provisioner.static.caCertPath %s: %s", opts.ca_file,
+			    strerror(errno));
+			return "the workspace requires TLS and this server cannot read its CA "
+			    "certificate";
+		}
 		log_error("gRPC channel to %s: %s", opts.target, grpcc_strerror(r));
 		return "internal error, retry shortly";
 	}

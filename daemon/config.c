@@ -114,11 +114,11 @@ struct raw_user {
 	char *name, *authorized_keys;
 };
 
-/* identity.static holds users, provisioner.static an address. */
+/* identity.static holds users, provisioner.static an address (and its TLS). */
 struct raw_static {
 	struct raw_user *users;
 	unsigned users_count;
-	char *address;
+	char *address, *ca_cert, *server_name;
 };
 
 struct raw_backend {
@@ -281,6 +281,8 @@ static const cyaml_schema_field_t identity_static_fields[] = {
 
 static const cyaml_schema_field_t provisioner_static_fields[] = {
 	F_STR("address", struct raw_static, address),
+	F_STR("caCertPath", struct raw_static, ca_cert),
+	F_STR("serverName", struct raw_static, server_name),
 	CYAML_FIELD_END
 };
 
@@ -1489,6 +1491,10 @@ conv_static(struct parse *p, struct config *cfg, struct raw_backend *id, struct 
 	st = prov ? prov->static_ : NULL;
 	cfg->provisioner_static.address = take_str(p, st ? &st->address : &(char *){ NULL },
 	    "provisioner.static.address", "");
+	cfg->provisioner_static.ca_cert = take_str(p, st ? &st->ca_cert : &(char *){ NULL },
+	    "provisioner.static.caCertPath", "");
+	cfg->provisioner_static.server_name = take_str(p,
+	    st ? &st->server_name : &(char *){ NULL }, "provisioner.static.serverName", "");
 }
 
 static void
@@ -1598,6 +1604,8 @@ config_free(struct config *cfg)
 	backend_free(&cfg->session);
 	backend_free(&cfg->provisioner);
 	str_free(cfg->provisioner_static.address);
+	str_free(cfg->provisioner_static.ca_cert);
+	str_free(cfg->provisioner_static.server_name);
 	backend_free(&cfg->authz);
 	backend_free(&cfg->k8shelld);
 	explicit_bzero(cfg, sizeof(*cfg));

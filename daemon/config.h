@@ -101,6 +101,8 @@ struct config {
 	struct config_backend provisioner;
 	struct {
 		char *address;		/* provisioner.static.address (ours), e.g. 127.0.0.1:2822 */
+		char *ca_cert;		/* provisioner.static.caCertPath: "" plaintext, else TLS with this CA */
+		char *server_name;	/* provisioner.static.serverName: TLS name ("" from address) */
 	} provisioner_static;
 	struct config_backend authz;
 	struct config_backend k8shelld;

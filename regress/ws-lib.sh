@@ -18,7 +18,8 @@ WS_PORT=
 # sets WS_PID and WS_PORT.
 start_workspaced() {
 	_sw_before=$(grep -c "^workspaced listening on " "$WS_LOG" 2>/dev/null || true)
-	"$WORKSPACED" --listen "$LOOPBACK:${1:-0}" --logtext >>"$WS_LOG" 2>&1 &
+	# shellcheck disable=SC2086
+	"$WORKSPACED" --listen "$LOOPBACK:${1:-0}" --logtext ${WS_ARGS:-} >>"$WS_LOG" 2>&1 &
 	WS_PID=$!
 	track_pid "$WS_PID"
 	wait_for 10 ws_listening "${_sw_before:-0}" ||
@@ -41,7 +42,8 @@ stop_workspaced() {
 }
 
 # ws_config: the proxy config gets server.sftpBinary, WS_SERVER_EXTRA (more
-# lines under server:) and provisioner.static.address = $LOOPBACK:$WS_PORT.
+# lines under server:), provisioner.static.address = $LOOPBACK:$WS_PORT and
+# WS_STATIC_EXTRA (more lines under provisioner.static:, e.g. its TLS keys).
 # write_config prints SERVER_EXTRA last in the server: block and starts the
 # next top-level key on the following line, so a top-level block fits there.
 ws_config() {
@@ -52,6 +54,9 @@ $WS_SERVER_EXTRA"
 provisioner:
   static:
     address: $LOOPBACK:$WS_PORT"
+	[ -n "${WS_STATIC_EXTRA:-}" ] && SERVER_EXTRA="$SERVER_EXTRA
+$WS_STATIC_EXTRA"
+	return 0
 }
 
 # ws_setup: an Ed25519 host key, user alice, workspaced and a proxy using it.

@@ -20,7 +20,8 @@ WS_SCENARIOS = \
 	regress/ws-cleanup.sh \
 	regress/ws-keepalive.sh \
 	regress/ws-refused.sh \
-	regress/ws-nobackend.sh
+	regress/ws-nobackend.sh \
+	regress/ws-tls.sh
 
 TESTS += $(WS_SCENARIOS)
 dist_noinst_SCRIPTS += $(WS_SCENARIOS) regress/ws-lib.sh regress/bench/bench.sh
@@ -33,3 +34,10 @@ check_PROGRAMS += regress/ws-sigclient
 regress_ws_sigclient_SOURCES = regress/ws-sigclient.c
 regress_ws_sigclient_CFLAGS = $(AM_CFLAGS) $(LIBSSH_CFLAGS)
 regress_ws_sigclient_LDADD = $(LIBSSH_LIBS)
+
+# ws-mkcert: a self-signed certificate for workspaced --tls-cert (ws-tls.sh).
+check_PROGRAMS += regress/ws-mkcert
+regress_ws_mkcert_SOURCES = regress/ws-mkcert.c \
+	regress/unit/test-cert.c regress/unit/test-cert.h
+regress_ws_mkcert_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
+regress_ws_mkcert_LDADD = $(CRYPTO_LIBS)

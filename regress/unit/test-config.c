@@ -197,6 +197,7 @@ test_go_layout(void **state)
 	assert_int_equal(c->privsep.max_signatures, 64);
 	assert_int_equal(c->identity_static.users_count, 0);
 	assert_string_equal(c->provisioner_static.address, "");
+	assert_string_equal(c->provisioner_static.ca_cert, "");
 
 	assert_int_equal(config_host_key_paths(c, paths, 4), 1);
 	assert_string_equal(paths[0], CONFIG_TESTDIR "/secrets/server_key");
@@ -230,6 +231,8 @@ test_our_keys(void **state)
 	assert_string_equal(c->identity_static.users[1].name, "bob");
 	assert_string_equal(c->identity_static.users[1].authorized_keys, "users/bob.keys");
 	assert_string_equal(c->provisioner_static.address, "127.0.0.1:2822");
+	assert_string_equal(c->provisioner_static.ca_cert, "/etc/k8shell/ca/ca.crt");
+	assert_string_equal(c->provisioner_static.server_name, "workspace.example");
 
 	/* serverKey first, then hostKeys, each path once */
 	assert_int_equal(config_host_key_paths(c, paths, 8), 3);
@@ -321,6 +324,8 @@ test_samples(void **state)
 	(void)state;
 	c = load_ok(CONFIG_ETCDIR "/config.yaml");
 	assert_int_equal(c->server.port, 2022);
+	assert_string_equal(c->provisioner_static.ca_cert, "");
+	assert_string_equal(c->provisioner_static.server_name, "");
 	assert_string_equal(c->server.server_key, "/etc/ssh-proxy/ssh_host_ed25519_key");
 	assert_int_equal(c->server.host_keys_count, 2);
 	assert_int_equal(c->server.listen_address_count, 0);
