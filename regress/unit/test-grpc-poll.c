@@ -366,21 +366,24 @@ unary_done(struct gcall *call, const struct gcall_status *st, ProtobufCMessage *
 }
 
 /* The child's loop in miniature: poll the ctx fd no longer than the tick,
- * take completions when readable or when the tick is due. *ticked is set
- * when the context asked for a tick while the call was live. */
+ * take completions when readable or when the tick is due, until *flag.
+ * Returns the milliseconds since t0, or -1 after WAIT_MS. When not NULL,
+ * *ticked is set if the context asked for the short tick, and *idle counts
+ * the polls that ended on their timeout instead of on readiness. */
 static int
-gcall_run(struct gcall_ctx *ctx, struct unary_res *r, int *ticked, uint64_t t0)
+gcall_loop(struct gcall_ctx *ctx, const int *flag, uint64_t t0, int *ticked, int *idle)
 {
 	struct pollfd pfd = { .fd = gcall_ctx_fd(ctx), .events = POLLIN };
 	int tick;
 
-	while (!r->done) {
+	while (!*flag) {
 		if (now_ms() - t0 > WAIT_MS)
 			return -1;
 		tick = gcall_ctx_tick_ms(ctx);
-		if (tick == GRPCP_TICK_MS)
+		if (tick == GRPCP_TICK_MS && ticked != NULL)
 			*ticked = 1;
-		(void)poll(&pfd, 1, tick >= 0 ? tick : 1000);
+		if (poll(&pfd, 1, tick >= 0 ? tick : 1000) == 0 && tick != 0 && idle != NULL)
+			(*idle)++;
 		if (gcall_ctx_dispatch(ctx) != 0)
 			return -1;
 	}
@@ -411,7 +414,7 @@ gcall_inline(const char *target)
 	if (gcall_unary(ch, "/k8shelld.SystemService/Handshake", &req.base,
 	    &k8shelld__handshake_response__descriptor, NULL, 0, 5000, unary_done, &r, NULL) != 0)
 		return 4;
-	if (gcall_run(ctx, &r, &ticked, now_ms()) < 0)
+	if (gcall_loop(ctx, &r.done, now_ms(), &ticked, NULL) < 0)
 		return 5;
 	if (r.code != GRPC_STATUS_OK || strncmp(r.version, "workspaced/", 11) != 0)
 		return 6;
@@ -438,7 +441,7 @@ gcall_inline(const char *target)
 	    NULL) != 0)
 		return 10;
 	ticked = 0;
-	if ((ms = gcall_run(ctx, &r2, &ticked, t0)) < DEADLINE_MS - 10 || !ticked)
+	if ((ms = gcall_loop(ctx, &r2.done, t0, &ticked, NULL)) < DEADLINE_MS - 10 || !ticked)
 		return 11;
 	if (r2.code != GRPC_STATUS_DEADLINE_EXCEEDED)
 		return 12;
@@ -502,27 +505,6 @@ exec_status(struct gcall *call, const struct gcall_status *st, void *arg)
 	r->status_done = 1;
 }
 
-/* Polls the context until *flag; *idle counts the polls that ended on their
- * timeout. -1 after WAIT_MS. */
-static int
-gcall_wait(struct gcall_ctx *ctx, const int *flag, int *idle)
-{
-	uint64_t t0 = now_ms();
-	struct pollfd pfd = { .fd = gcall_ctx_fd(ctx), .events = POLLIN };
-	int tick;
-
-	while (!*flag) {
-		if (now_ms() - t0 > WAIT_MS)
-			return -1;
-		tick = gcall_ctx_tick_ms(ctx);
-		if (poll(&pfd, 1, tick >= 0 ? tick : 1000) == 0 && tick != 0)
-			(*idle)++;
-		if (gcall_ctx_dispatch(ctx) != 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int
 tls_handshake(struct gcall_ctx *ctx, const char *target, const char *ca, const char *name,
     struct unary_res *r)
@@ -541,7 +523,7 @@ tls_handshake(struct gcall_ctx *ctx, const char *target, const char *ca, const c
 	memset(r, 0, sizeof(*r));
 	ok = gcall_unary(ch, "/k8shelld.SystemService/Handshake", &req.base,
 	    &k8shelld__handshake_response__descriptor, NULL, 0, 5000, unary_done, r, NULL) == 0 &&
-	    gcall_wait(ctx, &r->done, &idle) == 0;
+	    gcall_loop(ctx, &r->done, now_ms(), NULL, &idle) >= 0;
 	gcall_chan_free(ch);
 	return ok ? 0 : -1;
 }
@@ -598,7 +580,7 @@ gcall_tls(const char *target, const char *ca)
 	req.request_case = K8SHELLD__EXEC_REQUEST__REQUEST_COMMAND_DETAILS;
 	req.command_details = &cd;
 	if (gcall_send(call, &req.base) != 0 || gcall_recv_start(call) != 0 ||
-	    gcall_wait(ctx, &e.sent, &idle) != 0)
+	    gcall_loop(ctx, &e.sent, now_ms(), NULL, &idle) < 0)
 		return 8;
 	/* Round trips through cat: a line out, the same line back. */
 	idle = 0;
@@ -610,9 +592,9 @@ gcall_tls(const char *target, const char *ca)
 		req.request_case = K8SHELLD__EXEC_REQUEST__REQUEST_INPUT;
 		req.input.data = (uint8_t *)line;
 		req.input.len = (size_t)want;
-		if (gcall_send(call, &req.base) != 0 || gcall_wait(ctx, &e.sent, &idle) != 0)
+		if (gcall_send(call, &req.base) != 0 || gcall_loop(ctx, &e.sent, now_ms(), NULL, &idle) < 0)
 			return 9;
-		if (gcall_wait(ctx, &e.echoed, &idle) != 0 || e.out_len != (size_t)want ||
+		if (gcall_loop(ctx, &e.echoed, now_ms(), NULL, &idle) < 0 || e.out_len != (size_t)want ||
 		    memcmp(e.out, line, (size_t)want) != 0)
 			return 10;
 	}
@@ -620,7 +602,7 @@ gcall_tls(const char *target, const char *ca)
 	 * busy machine, not one per message. */
 	if (idle > TLS_ROUNDS / 4)
 		return 11;
-	if (gcall_close_send(call) != 0 || gcall_wait(ctx, &e.status_done, &idle) != 0 ||
+	if (gcall_close_send(call) != 0 || gcall_loop(ctx, &e.status_done, now_ms(), NULL, &idle) < 0 ||
 	    e.code != GRPC_STATUS_OK || e.exit_code != 0)
 		return 12;
 	gcall_free(call);
