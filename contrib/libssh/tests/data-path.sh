@@ -20,7 +20,7 @@ want=$(sha256sum <"$tmp/data" | cut -d ' ' -f 1)
 # POLLOUT come out short and the rest is queued.
 server() {
 	start_server transfer ed25519 -s "$tmp/ed25519" -a ssh-ed25519 -l 32 -c "$1" \
-		${slow:+-N}
+		${slow:+-N} ${queue:+-Q $queue}
 }
 
 # finish WHAT: the server must have ended well after one channel.
@@ -98,6 +98,19 @@ up none aes128-gcm@openssh.com hmac-sha2-256
 down send-stderr chacha20-poly1305@openssh.com hmac-sha2-256
 slow=1 down send aes128-ctr hmac-sha2-256-etm@openssh.com
 slow=1 down send aes256-gcm@openssh.com hmac-sha2-256
+# Writing ahead of a slow socket (patch 0010): the queue grows, stays bounded
+# by what ssh_get_pending_output() reports, and every byte arrives in order.
+queue=65536
+slow=1 down send aes128-gcm@openssh.com hmac-sha2-256
+peak=$(sed -n 's/.*queue peak \([0-9]*\).*/\1/p' "$tmp/server.err")
+[ -n "$peak" ] && [ "$peak" -gt 0 ] ||
+	fail "write-ahead: libssh reported no queued bytes ($(tail -n 1 "$tmp/server.err"))"
+# One write (patch-server's SEND_CHUNK, 100000 bytes, and its packets'
+# headers and MACs) can land on a queue just under the bound.
+[ "$peak" -le $((queue + 100000 + 1024)) ] ||
+	fail "write-ahead: $peak bytes queued, bound $queue"
+trace "write-ahead: queue peak $peak (bound $queue)"
+queue=
 # Rekeys while data flows (packets are queued during the exchange) and
 # compression, which rewrites the packet buffer.
 up partial chacha20-poly1305@openssh.com hmac-sha2-256 -o RekeyLimit=256K

@@ -109,7 +109,7 @@ usage(void)
 	fprintf(stderr, "usage: patch-server sign|nosign|streamlocal|badopen|refuse|authfail|badsig|transfer\n"
 	    "    -k hostkey.pub -p portfile [-s privkey] [-a sig_alg] [-l datalen] [-d destination]\n"
 	    "    [-f error|short|alg] [-r reason|default] [-t description] [-n tries -m message]\n"
-	    "    [-b sig|key] [-c all|none|partial] [-N]\n");
+	    "    [-b sig|key] [-c all|none|partial] [-N [-Q BYTES]]\n");
 	exit(2);
 }
 
@@ -425,6 +425,8 @@ struct conn {
 	bool discard;		/* transfer: count only, to measure libssh alone */
 	bool nonblock;		/* -N: nonblocking socket and session */
 	bool writable;		/* -N: POLLOUT with nothing queued in libssh */
+	size_t queue_max;	/* -Q: write ahead while libssh queues at most this */
+	size_t queue_peak;	/* -Q: the most ssh_get_pending_output() reported */
 	unsigned long long in_bytes;
 	unsigned int data_calls[2];
 };
@@ -783,6 +785,23 @@ xfer_send(ssh_session session, ssh_event ev, struct conn *c, const char *path,
 				die("channel write: %s", ssh_get_error(session));
 			if (!c->nonblock)
 				continue;
+			if (c->queue_max > 0) {
+				/* As the gateway's child: go on writing while what
+				 * the socket did not take stays under the bound. */
+				size_t q;
+
+				while ((q = ssh_get_pending_output(session)) > c->queue_max ||
+				    (w == 0 && q > 0)) {
+					if (q > c->queue_peak)
+						c->queue_peak = q;
+					conn_poll(session, ev, c);
+				}
+				if (q > c->queue_peak)
+					c->queue_peak = q;
+				if (w == 0)
+					conn_poll(session, ev, c);
+				continue;
+			}
 			/* Nothing written (no window) arms no POLLOUT: poll once,
 			 * for the window adjust. */
 			c->writable = false;
@@ -823,7 +842,8 @@ serve_transfer(ssh_session session, ssh_event ev, struct conn *c)
 	    ssh_channel_close(c->chan) != SSH_OK)
 		die("channel reply: %s", ssh_get_error(session));
 	fprintf(stderr, "patch-server: transfer %s: received %llu bytes, data callback "
-	    "calls %u/%u\n", c->cmd, c->in_bytes, c->data_calls[0], c->data_calls[1]);
+	    "calls %u/%u, queue peak %zu\n", c->cmd, c->in_bytes, c->data_calls[0],
+	    c->data_calls[1], c->queue_peak);
 }
 
 /* streamlocal: echo the forwarded connection until the client's EOF. */
@@ -942,7 +962,7 @@ main(int argc, char **argv)
 	conn.mode = mode;
 	conn.refuse_rc = conn.misuse_rc = 1;	/* neither SSH_OK nor SSH_ERROR: not called */
 	optind = 2;
-	while ((ch = getopt(argc, argv, "a:b:c:d:f:k:l:m:n:Np:r:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:c:d:f:k:l:m:n:Np:Q:r:s:t:")) != -1) {
 		switch (ch) {
 		case 'a': signer.want_alg = optarg; break;
 		case 'b':
@@ -977,6 +997,7 @@ main(int argc, char **argv)
 		case 'm': conn.bye = optarg; break;
 		case 'n': conn.max_tries = strtoul(optarg, NULL, 10); break;
 		case 'N': conn.nonblock = true; break;
+		case 'Q': conn.queue_max = strtoul(optarg, NULL, 10); break;
 		case 'p': portfile = optarg; break;
 		case 'r':
 			if (strcmp(optarg, "default") == 0)
