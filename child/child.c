@@ -3,6 +3,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -27,6 +28,12 @@
 #include "privsep/sandbox.h"
 
 #define CHILD_BANNER	"ssh-proxy_" PROXY_VERSION "/" PROXY_COMMIT "_k8shell.io"
+
+bool
+child_output_full(const struct child *c)
+{
+	return ssh_get_pending_output(c->session) > CHILD_OUTPUT_MAX;
+}
 
 void
 child_finish(struct child *c, int code)
@@ -273,6 +280,7 @@ child_ssh_setup(struct child *c)
 {
 	int verbosity = log_get_level() == LOG_LEVEL_DEBUG ? SSH_LOG_PROTOCOL : SSH_LOG_NOLOG;
 	bool process_config = false;
+	int fl;
 
 	if (ssh_init() != SSH_OK) {
 		log_error("libssh initialisation failed");
@@ -298,6 +306,14 @@ child_ssh_setup(struct child *c)
 	}
 	if (ssh_bind_accept_fd(c->bind, c->session, PRIVSEP_CLIENT_FD) != SSH_OK) {
 		log_error("libssh cannot take the connection: %s", ssh_get_error(c->bind));
+		return EXIT_CHILD_INTERNAL;
+	}
+	/* A client that stops reading must not stop the loop in send(): its
+	 * gRPC streams (keepalive pings included) run on this thread too. Our
+	 * libssh takes EAGAIN as "later" (contrib/libssh patch 0010). */
+	if ((fl = fcntl(PRIVSEP_CLIENT_FD, F_GETFL)) < 0 ||
+	    fcntl(PRIVSEP_CLIENT_FD, F_SETFL, fl | O_NONBLOCK) < 0) {
+		log_error("nonblocking client socket: %s", strerror(errno));
 		return EXIT_CHILD_INTERNAL;
 	}
 

@@ -70,6 +70,11 @@ struct child {
 /* child.c */
 /* Ends the connection with code (privsep.h) after the current loop turn. */
 void child_finish(struct child *c, int code);
+/* The client's socket is nonblocking (the loop also runs the workspace's gRPC
+ * streams), so what it does not take queues in libssh: channel data waits
+ * while more than this is queued, and goes on when POLLOUT drained it. */
+#define CHILD_OUTPUT_MAX	(1024 * 1024)
+bool child_output_full(const struct child *c);
 /* Public key as an SSH wire blob (malloc'd). Returns 0 or -1. */
 int child_key_blob(const ssh_key key, uint8_t **blob, size_t *len);
 /* "SHA256:..." fingerprint (malloc'd, free with ssh_string_free_char), or NULL. */

@@ -341,6 +341,8 @@ pump_down(struct channel *ch)
 
 			if (win == 0)
 				return 0;	/* the window adjust wakes the loop */
+			if (child_output_full(ch->c))
+				return 0;	/* POLLOUT drains it and wakes the loop */
 			/* libssh flushes on every write: one call per PUMP_CHUNK,
 			 * gathered from gRPC's slices when they split it. */
 			if (p->scratch == NULL && (p->scratch = malloc(PUMP_CHUNK)) == NULL) {

@@ -620,6 +620,8 @@ pump_out(struct session *st)
 
 		if (w == 0)
 			break;	/* the WINDOW_ADJUST packet ends this loop turn: we run again */
+		if (child_output_full(ch->c))
+			break;	/* the client reads slowly: POLLOUT ends this loop turn */
 		/* libssh flushes on every write: one call per SESSION_CHUNK,
 		 * gathered from gRPC's slices when they split it. */
 		if (st->out_scratch == NULL &&

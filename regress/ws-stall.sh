@@ -1,22 +1,29 @@
 #	regress/ws-stall.sh: a client that stops reading (SIGSTOP) in the middle of
-#	four downloads on one connection. The pause must reach the commands in the
-#	workspace (SSH windows -> gRPC flow control -> pipes) instead of piling up in
-#	the proxy: its child's peak RSS stays bounded and it does not spin; once the
-#	client reads again every byte arrives.
+#	twelve downloads on one connection (through socat with a 64 KiB receive
+#	buffer, so megabytes wait in the proxy's socket). The pause must reach the
+#	commands in the workspace (SSH windows -> gRPC flow control -> pipes)
+#	instead of piling up in the proxy: its child's peak RSS stays bounded and it
+#	does not spin. Its loop must keep serving the gRPC connection: workspaced
+#	pings every second here and drops a proxy that does not answer within a
+#	second, which would end every download. Once the client reads again every
+#	byte arrives. (A child stuck in a blocking send() is what that guards
+#	against; loopback does not get there reliably, see child.c.)
 
-tid="ws-stall: a stopped client pauses its downloads end to end, then gets every byte"
+tid="ws-stall: a stopped client pauses 12 downloads end to end (bounded RSS, gRPC still served), then gets every byte"
 . "$(dirname "$0")/test-exec.sh"
 . "$(dirname "$0")/ws-lib.sh"
 
 RSS_LIMIT_KIB=${RSS_LIMIT_KIB:-65536}
 # Odd sizes tell our commands from those of scenarios running alongside.
-N=134217689
-CHANNELS=4
+N=67108859
+CHANNELS=12
 STALL_S=3
 SSH_TIMEOUT=300
+WS_ARGS="--keepalive-ms 1000"
 ws_setup
 
-session_open st alice
+require_cmd socat
+session_open st alice -o "ProxyCommand=socat - TCP:$LOOPBACK:$PROXY_PORT,rcvbuf=65536"
 child=$(the_child) || fatal "no child for the session"
 # The ssh process itself (session_pid may be the shell that started it).
 master=$("$SSH" -F /dev/null -o ControlPath="$SCRATCH/ctl.st" -O check "$HOSTKEY_ALIAS" 2>&1 |
@@ -50,12 +57,13 @@ all_started() {
 }
 wait_for 30 all_started ||
 	fatal "the $CHANNELS downloads did not all start: $(heads) running"
-# Each sends 128 MiB; stop the client while they are well under way.
+# Each sends 64 MiB; stop the client while they are well under way.
 sleep 0.3
 kill -STOP "$master"
 verbose "client $master stopped with $(heads) downloads running"
 
-# Let every buffer on the way fill, then watch the child for STALL_S seconds.
+# Let every buffer on the way fill, then watch the child for STALL_S seconds:
+# 4 s in all, two of workspaced's keepalive deadlines.
 sleep 1
 cpu_ticks() {
 	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
@@ -68,7 +76,7 @@ hwm=$(proc_status "$child" VmHWM)
 kill -CONT "$master"
 verbose "during the stall: child CPU $((t1 - t0)) ticks in ${STALL_S} s, peak RSS $hwm, $running downloads still running"
 
-# All stalled: the commands wait to write, none could hand its 128 MiB off
+# All stalled: the commands wait to write, none could hand its 64 MiB off
 # to a buffer somewhere on the way.
 [ "$running" -eq $CHANNELS ] ||
 	fail "only $running of $CHANNELS commands still running while the client was stopped: their output was buffered on the way"

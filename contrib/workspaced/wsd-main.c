@@ -39,11 +39,14 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: workspaced --listen ADDR:PORT [--token-file PATH] [--user NAME]\n"
-	    "                  [--tls-cert PATH --tls-key PATH] [--logtext] [--debug] [-v] [-h]\n"
+	    "                  [--tls-cert PATH --tls-key PATH] [--keepalive-ms MS]\n"
+	    "                  [--logtext] [--debug] [-v] [-h]\n"
 	    "  --listen ADDR:PORT  gRPC (k8shelld API) address; PORT 0 picks a free port\n"
 	    "  --token-file PATH   require \"authorization: Bearer <contents of PATH>\"\n"
 	    "  --tls-cert PATH     serve TLS with this PEM certificate chain (and --tls-key)\n"
 	    "  --tls-key PATH      the certificate's PEM private key\n"
+	    "  --keepalive-ms MS   ping each proxy every MS ms, drop it after MS ms\n"
+	    "                      without an answer (default: 30000, then 20000)\n"
 	    "  --user NAME         user for requests with an empty as_user (default: ourselves)\n"
 	    "  --logtext           human-readable log lines instead of JSON\n"
 	    "  --debug             log debug messages\n"
@@ -119,6 +122,7 @@ main(int argc, char **argv)
 		{ "token-file", required_argument, NULL, 't' },
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
+		{ "keepalive-ms", required_argument, NULL, 'K' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "logtext", no_argument, NULL, 'L' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -126,24 +130,37 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct wsd_server_conf conf = { NULL, NULL, NULL, NULL, NULL, -1 };
+	struct wsd_server_conf conf = { NULL, NULL, NULL, NULL, NULL, 0, -1 };
+	char *end;
 	static struct wsd_main m;
 	enum log_level level = LOG_LEVEL_INFO;
 	struct wsd_user *user;
 	const char *colon;
 	sigset_t set;
 	int ch, logtext = 0, port, r, sfd;
+	long lk;
 
 	/* Every data message is a 128-256 KiB buffer: with glibc's defaults each one
 	 * moves the heap top up and back (brk, page faults, page frees). */
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	mallopt(M_TRIM_THRESHOLD, 16 << 20);
-	while ((ch = getopt_long(argc, argv, "l:t:c:k:u:Ldvh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "l:t:c:k:K:u:Ldvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l': conf.listen = optarg; break;
 		case 't': conf.token_file = optarg; break;
 		case 'c': conf.tls_cert = optarg; break;
 		case 'k': conf.tls_key = optarg; break;
+		case 'K':
+			errno = 0;
+			lk = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || lk < 100 ||
+			    lk > 3600000) {
+				fprintf(stderr, "workspaced: --keepalive-ms: '%s' is not a "
+				    "number of milliseconds from 100 to 3600000\n", optarg);
+				return 2;
+			}
+			conf.keepalive_ms = (int)lk;
+			break;
 		case 'u': conf.default_user = optarg; break;
 		case 'L': logtext = 1; break;
 		case 'd': level = LOG_LEVEL_DEBUG; break;

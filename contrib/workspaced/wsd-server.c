@@ -387,10 +387,10 @@ wsd_server_new(struct wsd_loop *loop, struct wsd_procs *procs, const struct wsd_
 	 * calls are cancelled (their process groups killed). */
 	args[3].type = GRPC_ARG_INTEGER;
 	args[3].key = GRPC_ARG_KEEPALIVE_TIME_MS;
-	args[3].value.integer = 30000;
+	args[3].value.integer = conf->keepalive_ms > 0 ? conf->keepalive_ms : 30000;
 	args[4].type = GRPC_ARG_INTEGER;
 	args[4].key = GRPC_ARG_KEEPALIVE_TIMEOUT_MS;
-	args[4].value.integer = 20000;
+	args[4].value.integer = conf->keepalive_ms > 0 ? conf->keepalive_ms : 20000;
 	srv->cq = grpc_completion_queue_create_for_next(NULL);
 	srv->server = grpc_server_create(&cargs, NULL);
 	grpc_server_register_completion_queue(srv->server, srv->cq, NULL);

@@ -14,6 +14,8 @@ struct wsd_server_conf {
 	const char *default_user;	/* user for an empty as_user; NULL: ourselves */
 	const char *tls_cert;		/* PEM certificate chain; NULL: plaintext */
 	const char *tls_key;		/* PEM private key, with tls_cert */
+	int keepalive_ms;		/* ping an idle proxy this often, drop it after
+					 * as long without an answer; 0: 30 s / 20 s */
 	int grpc_epfd;			/* grpcp_init()'s epoll set; -1: a CQ thread */
 };
 
