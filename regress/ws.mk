@@ -10,6 +10,7 @@ WS_SCENARIOS = \
 	regress/ws-envpass.sh \
 	regress/ws-transfer.sh \
 	regress/ws-stall.sh \
+	regress/ws-slowreader.sh \
 	regress/ws-sftp.sh \
 	regress/ws-scp.sh \
 	regress/ws-pty.sh \
