@@ -210,6 +210,22 @@ kib_of() {
 	echo "${1%% *}"
 }
 
+# cpu_ticks PID: the process's user + system CPU time so far, in clock ticks.
+cpu_ticks() {
+	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+# expect_rss_below HWM WHAT: fails unless the peak RSS HWM ("N kB", VmHWM)
+# is under RSS_LIMIT_KIB (default 64 MiB); WHAT says when it was read. Not
+# checked with AddressSanitizer.
+expect_rss_below() {
+	if built_with_asan; then
+		verbose "AddressSanitizer build: the ${RSS_LIMIT_KIB:-65536} KiB peak RSS bound is not checked"
+	elif [ "$(kib_of "$1")" -ge "${RSS_LIMIT_KIB:-65536}" ]; then
+		fail "child peak RSS (VmHWM) $1 $2, limit ${RSS_LIMIT_KIB:-65536} kB"
+	fi
+}
+
 # built_with_asan: the proxy carries AddressSanitizer (its quarantine and
 # shadow memory make peak-RSS bounds meaningless).
 built_with_asan() {
