@@ -366,7 +366,7 @@ child_loop(struct child *c)
 			ms = tick;
 		if (ms != 0)
 			rc = ssh_event_dopoll(c->event, c->wake ? 0 : ms);
-		workspace_tick(c);
+		workspace_tick(c, tick);
 		if (!c->kex_done && c->exit_code < 0) {
 			int k = ssh_handle_key_exchange(c->session);
 			if (k == SSH_OK) {

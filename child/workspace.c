@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/queue.h>
 
 #include <grpc/status.h>
@@ -16,6 +15,7 @@
 #include "daemon/config.h"
 #include "daemon/log.h"
 #include "privsep/privsep.h"
+#include "proto/grpc-poll.h"
 #include "proto/k8shelld.pb-c.h"
 
 #define WS_HANDSHAKE_MS		5000
@@ -43,21 +43,12 @@ struct workspace {
 	unsigned long long bytes_in, bytes_out;
 };
 
-static uint64_t
-ws_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 ws_dispatch(struct child *c)
 {
 	int r;
 
-	c->ws->dispatched_ms = ws_now_ms();
+	c->ws->dispatched_ms = grpcp_now_ms();
 	if ((r = gcall_ctx_dispatch(c->ws->ctx)) != 0) {
 		log_error("gRPC dispatch: %s", grpcc_strerror(r));
 		child_finish(c, EXIT_CHILD_INTERNAL);
@@ -86,11 +77,12 @@ workspace_tick_ms(const struct child *c)
 }
 
 void
-workspace_tick(struct child *c)
+workspace_tick(struct child *c, int tick)
 {
-	int tick = workspace_tick_ms(c);
-
-	if (tick >= 0 && ws_now_ms() - c->ws->dispatched_ms >= (uint64_t)tick)
+	/* tick is what workspace_tick_ms() said before the poll (it grows with
+	 * time); a dispatch during the poll moved dispatched_ms past it. */
+	if (tick >= 0 && c->ws != NULL &&
+	    grpcp_now_ms() - c->ws->dispatched_ms >= (uint64_t)tick)
 		ws_dispatch(c);
 }
 

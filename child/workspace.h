@@ -38,13 +38,15 @@ void workspace_count(struct child *c, size_t bytes_in, size_t bytes_out);
 /* The user the workspace runs things as ("" = workspace default). */
 const char *workspace_as_user(const struct child *c);
 
+/* gRPC's I/O runs on the loop thread: the loop waits at most
+ * workspace_tick_ms() (-1: no limit) and after each poll calls
+ * workspace_tick() with that value, which takes gRPC's completions when that
+ * much time has passed without a dispatch. */
+int workspace_tick_ms(const struct child *c);
+void workspace_tick(struct child *c, int tick);
+
 /* At connection end, after every channel is freed: cancels the Handshake,
  * frees the gRPC channel and context (gcall_ctx_free) and unregisters the fd. */
-/* gRPC's I/O runs on the loop thread: the loop waits at most
- * workspace_tick_ms() (-1: no limit) and calls workspace_tick() each round,
- * which takes gRPC's completions when that much time has passed. */
-int workspace_tick_ms(const struct child *c);
-void workspace_tick(struct child *c);
 void workspace_free(struct child *c);
 
 #endif

@@ -35,6 +35,7 @@ struct gcall_ctx {
 	struct grpcc_pump *pump;
 	LIST_HEAD(, gcall) calls;
 	LIST_HEAD(, gcall_chan) chans;
+	uint64_t last_done_ms;	/* when a dispatch last took a completion */
 };
 
 struct gcall_chan {
@@ -344,6 +345,8 @@ gcall_ctx_dispatch(struct gcall_ctx *ctx)
 
 	if ((r = grpcc_pump_take(ctx->pump, &evs, &n)) != 0)
 		return r;
+	if (n > 0)
+		ctx->last_done_ms = grpcp_now_ms();
 	for (i = 0; i < n; i++) {
 		t = evs[i].tag;
 		call_complete(t->call, t->op, evs[i].ok);
@@ -353,8 +356,9 @@ gcall_ctx_dispatch(struct gcall_ctx *ctx)
 }
 
 /* A unary call (the 5 s Handshake) waits on a deadline: look often then.
- * Streams only end on their own by a keepalive failure: a few looks a second
- * keep an idle connection cheap. */
+ * Streams: soon after their last completion (gRPC may finish work on its own
+ * threads, proto/grpc-poll.h), backing off to a few looks a second, which
+ * keeps an idle connection cheap and still sees a keepalive failure. */
 #define CTX_TICK_UNARY_MS	GRPCP_TICK_MS
 #define CTX_TICK_STREAM_MS	250
 
@@ -375,7 +379,9 @@ gcall_ctx_tick_ms(const struct gcall_ctx *ctx)
 			return CTX_TICK_UNARY_MS;
 		tick = CTX_TICK_STREAM_MS;
 	}
-	return tick;
+	if (tick < 0)
+		return tick;
+	return grpcp_tick_ms(ctx->last_done_ms, grpcp_now_ms(), tick);
 }
 
 void

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <grpc/support/time.h>
@@ -68,4 +69,23 @@ grpcp_drain(grpc_completion_queue *cq, int max, void (*done)(void *tag, int ok, 
 		}
 	}
 	return n;
+}
+
+uint64_t
+grpcp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int
+grpcp_tick_ms(uint64_t last_done_ms, uint64_t now_ms, int max_ms)
+{
+	uint64_t since = now_ms > last_done_ms ? now_ms - last_done_ms : 0;
+
+	if (since < GRPCP_TICK_MIN_MS)
+		return GRPCP_TICK_MIN_MS;
+	return since < (uint64_t)max_ms ? (int)since : max_ms;
 }

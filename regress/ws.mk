@@ -22,7 +22,8 @@ WS_SCENARIOS = \
 	regress/ws-keepalive.sh \
 	regress/ws-refused.sh \
 	regress/ws-nobackend.sh \
-	regress/ws-tls.sh
+	regress/ws-tls.sh \
+	regress/ws-unix.sh
 
 TESTS += $(WS_SCENARIOS)
 dist_noinst_SCRIPTS += $(WS_SCENARIOS) regress/ws-lib.sh regress/bench/bench.sh

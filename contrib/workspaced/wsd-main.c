@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <grpc/grpc.h>
@@ -38,10 +39,13 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: workspaced --listen ADDR:PORT [--token-file PATH] [--user NAME]\n"
+	    "usage: workspaced --listen ADDR:PORT|unix:PATH [--socket-mode MODE]\n"
+	    "                  [--token-file PATH] [--user NAME]\n"
 	    "                  [--tls-cert PATH --tls-key PATH] [--keepalive-ms MS]\n"
 	    "                  [--logtext] [--debug] [-v] [-h]\n"
 	    "  --listen ADDR:PORT  gRPC (k8shelld API) address; PORT 0 picks a free port\n"
+	    "  --listen unix:PATH  or a Unix socket (an existing socket there is replaced)\n"
+	    "  --socket-mode MODE  octal permissions of that socket (e.g. 660)\n"
 	    "  --token-file PATH   require \"authorization: Bearer <contents of PATH>\"\n"
 	    "  --tls-cert PATH     serve TLS with this PEM certificate chain (and --tls-key)\n"
 	    "  --tls-key PATH      the certificate's PEM private key\n"
@@ -123,6 +127,7 @@ main(int argc, char **argv)
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
 		{ "keepalive-ms", required_argument, NULL, 'K' },
+		{ "socket-mode", required_argument, NULL, 'm' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "logtext", no_argument, NULL, 'L' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -135,16 +140,17 @@ main(int argc, char **argv)
 	static struct wsd_main m;
 	enum log_level level = LOG_LEVEL_INFO;
 	struct wsd_user *user;
-	const char *colon;
+	const char *colon, *unix_path = NULL;
 	sigset_t set;
 	int ch, logtext = 0, port, r, sfd;
-	long lk;
+	long lk, mode = -1;
+	mode_t old_umask = 0;
 
 	/* Every data message is a 128-256 KiB buffer: with glibc's defaults each one
 	 * moves the heap top up and back (brk, page faults, page frees). */
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	mallopt(M_TRIM_THRESHOLD, 16 << 20);
-	while ((ch = getopt_long(argc, argv, "l:t:c:k:K:u:Ldvh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "l:t:c:k:K:m:u:Ldvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l': conf.listen = optarg; break;
 		case 't': conf.token_file = optarg; break;
@@ -160,6 +166,16 @@ main(int argc, char **argv)
 				return 2;
 			}
 			conf.keepalive_ms = (int)lk;
+			break;
+		case 'm':
+			errno = 0;
+			mode = strtol(optarg, &end, 8);
+			if (errno != 0 || end == optarg || *end != '\0' || mode < 0 ||
+			    mode > 0777) {
+				fprintf(stderr, "workspaced: --socket-mode: '%s' is not an "
+				    "octal mode from 0 to 777\n", optarg);
+				return 2;
+			}
 			break;
 		case 'u': conf.default_user = optarg; break;
 		case 'L': logtext = 1; break;
@@ -178,6 +194,12 @@ main(int argc, char **argv)
 	if (optind != argc || conf.listen == NULL ||
 	    (colon = strrchr(conf.listen, ':')) == NULL) {
 		usage(stderr);
+		return 2;
+	}
+	if (strncmp(conf.listen, "unix:", 5) == 0)
+		unix_path = conf.listen + 5;
+	if (mode >= 0 && unix_path == NULL) {
+		fprintf(stderr, "workspaced: --socket-mode is for --listen unix:PATH\n");
 		return 2;
 	}
 	main_sane_stdio();
@@ -210,15 +232,33 @@ main(int argc, char **argv)
 	conf.grpc_epfd = grpcp_init();
 	if ((r = wsd_loop_new(&m.loop)) < 0 || (r = wsd_procs_new(m.loop, &m.procs)) < 0)
 		log_fatal("cannot start: %s", strerror(-r));
-	if ((r = wsd_server_new(m.loop, m.procs, &conf, &m.srv, &port)) < 0)
+	/* With --socket-mode the socket starts owner-only (gRPC creates it as the
+	 * umask allows) and gets the mode below; the commands keep our umask. */
+	if (mode >= 0)
+		old_umask = umask(077);
+	r = wsd_server_new(m.loop, m.procs, &conf, &m.srv, &port);
+	if (mode >= 0)
+		umask(old_umask);
+	if (r < 0)
 		log_fatal("cannot listen on %s", conf.listen);
 	wsd_watch_init(&m.sigwatch, sfd, main_signal_cb);
 	wsd_watch_set(m.loop, &m.sigwatch, POLLIN);
 
-	log_info("listening on %.*s:%d%s%s", (int)(colon - conf.listen), conf.listen, port,
-	    conf.tls_cert != NULL ? " (TLS)" : "",
-	    conf.token_file != NULL ? " (bearer token required)" : "");
-	printf("workspaced listening on %.*s:%d\n", (int)(colon - conf.listen), conf.listen, port);
+	/* The proxy's children run as their own user: connecting takes write
+	 * permission on the socket. */
+	if (unix_path != NULL && mode >= 0 && chmod(unix_path, (mode_t)mode) < 0)
+		log_fatal("--socket-mode: chmod %s: %s", unix_path, strerror(errno));
+	if (unix_path != NULL) {
+		log_info("listening on %s%s%s", conf.listen, conf.tls_cert != NULL ? " (TLS)" : "",
+		    conf.token_file != NULL ? " (bearer token required)" : "");
+		printf("workspaced listening on %s\n", conf.listen);
+	} else {
+		log_info("listening on %.*s:%d%s%s", (int)(colon - conf.listen), conf.listen,
+		    port, conf.tls_cert != NULL ? " (TLS)" : "",
+		    conf.token_file != NULL ? " (bearer token required)" : "");
+		printf("workspaced listening on %.*s:%d\n", (int)(colon - conf.listen),
+		    conf.listen, port);
+	}
 	fflush(stdout);
 
 	while (!m.stop)

@@ -28,10 +28,11 @@
 /* Completions taken per loop round, so one busy stream cannot starve the fds. */
 #define WSD_CQ_BATCH 16
 #define WSD_TOKEN_MAX 4096
-/* Inline mode: what gRPC's timer threads complete (a client's deadline, a
- * keepalive failure) is looked for this often; new calls and data come
- * through the epoll set and need no tick. A few looks a second keep an idle
- * shell cheap. */
+/* Inline mode: what gRPC's own threads complete (a client's deadline, a
+ * keepalive failure, work handed off during a transfer: proto/grpc-poll.h)
+ * shows on no fd. The tick comes GRPCP_TICK_MIN_MS after a completion and
+ * backs off to WSD_TICK_CALLS_MS while calls are open: a few looks a second
+ * keep an idle shell cheap. */
 #define WSD_TICK_CALLS_MS 100
 #define WSD_TICK_IDLE_MS 1000
 
@@ -81,6 +82,7 @@ struct wsd_server {
 	/* gRPC's own epoll set, polled by the loop thread (inline mode). */
 	struct wsd_watch gwatch;
 	struct wsd_timer gtimer;
+	uint64_t last_done_ms;	/* when a drain last took a completion */
 	struct wsd_request reqs[NMETHODS];
 	struct wsd_claim *claims;
 	size_t ncalls;
@@ -297,12 +299,15 @@ static void
 server_poll_cq(void *arg)
 {
 	struct wsd_server *srv = arg;
+	int n;
 
+	n = grpcp_drain(srv->cq, WSD_CQ_BATCH, server_done, NULL);
+	if (n <= 0 || srv->gwatch.fd < 0)
+		return;
 	/* A full batch may leave completions in the queue, which no fd shows:
-	 * the tick comes at once then. */
-	if (grpcp_drain(srv->cq, WSD_CQ_BATCH, server_done, NULL) >= WSD_CQ_BATCH &&
-	    srv->gwatch.fd >= 0)
-		(void)wsd_timer_start(srv->loop, &srv->gtimer, 0);
+	 * the tick comes at once then, else soon (see WSD_TICK_CALLS_MS). */
+	srv->last_done_ms = wsd_now_ms();
+	(void)wsd_timer_start(srv->loop, &srv->gtimer, n >= WSD_CQ_BATCH ? 0 : GRPCP_TICK_MIN_MS);
 }
 
 static void
@@ -318,8 +323,10 @@ server_gtimer_cb(struct wsd_timer *t)
 	struct wsd_server *srv = wsd_container_of(t, struct wsd_server, gtimer);
 
 	server_poll_cq(srv);
-	(void)wsd_timer_start(srv->loop, &srv->gtimer,
-	    srv->ncalls > 0 ? WSD_TICK_CALLS_MS : WSD_TICK_IDLE_MS);
+	if (t->slot < 0)	/* server_poll_cq() did not start it again */
+		(void)wsd_timer_start(srv->loop, &srv->gtimer, srv->ncalls > 0 ?
+		    (unsigned int)grpcp_tick_ms(srv->last_done_ms, wsd_now_ms(), WSD_TICK_CALLS_MS) :
+		    WSD_TICK_IDLE_MS);
 }
 
 /* This thread waits on the completion queue while the loop thread sleeps in poll(2);

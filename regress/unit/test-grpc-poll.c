@@ -343,6 +343,23 @@ test_other_strategy_gives_minus_one(void **state)
 	assert_self_passes("--fallback", NULL, NULL);
 }
 
+/* The look-again wait after activity: the time since the last completion,
+ * never 0 (a busy loop) and never past the caller's bound. */
+static void
+test_tick_backs_off(void **state)
+{
+	(void)state;
+	assert_int_equal(grpcp_tick_ms(1000, 1000, 250), GRPCP_TICK_MIN_MS);
+	assert_int_equal(grpcp_tick_ms(1000, 1001, 250), 1);
+	assert_int_equal(grpcp_tick_ms(1000, 1037, 250), 37);
+	assert_int_equal(grpcp_tick_ms(1000, 1249, 250), 249);
+	assert_int_equal(grpcp_tick_ms(1000, 999999, 250), 250);
+	assert_int_equal(grpcp_tick_ms(1000, 999999, 100), 100);
+	/* A clock read before the completion was stamped. */
+	assert_int_equal(grpcp_tick_ms(1000, 990, 250), GRPCP_TICK_MIN_MS);
+	assert_true(grpcp_now_ms() > 0);
+}
+
 /* ---- the child's call layer on an inline pump (a fresh process) -------- */
 
 struct unary_res {
@@ -626,6 +643,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_unary_on_one_thread),
 		cmocka_unit_test(test_deadline_found_by_the_tick),
 		cmocka_unit_test(test_other_strategy_gives_minus_one),
+		cmocka_unit_test(test_tick_backs_off),
 		cmocka_unit_test(test_call_layer_inline),
 		cmocka_unit_test(test_tls_inline),
 	};

@@ -1,0 +1,67 @@
+#	regress/ws-unix.sh: the workspace on a Unix socket (workspaced --listen
+#	unix:PATH --socket-mode, provisioner.static.address unix:PATH): commands
+#	and bulk data both ways through the sandboxed child; a socket the child's
+#	user may not connect to gives the user a readable message and status 1.
+
+tid="ws-unix: k8shelld on a Unix socket, and one the child may not use"
+. "$(dirname "$0")/test-exec.sh"
+. "$(dirname "$0")/ws-lib.sh"
+
+[ "${WS_PEER:-proxy}" = proxy ] || skip "the workspace socket is the proxy's alone"
+
+make_hostkey ed25519
+make_user alice
+SOCK=$SCRATCH/ws.sock
+
+# start_unix MODE: workspaced on $SOCK with --socket-mode MODE.
+start_unix() {
+	_su_before=$(grep -c "^workspaced listening on " "$WS_LOG" 2>/dev/null || true)
+	"$WORKSPACED" --listen "unix:$SOCK" --socket-mode "$1" --logtext >>"$WS_LOG" 2>&1 &
+	WS_PID=$!
+	track_pid "$WS_PID"
+	wait_for 10 ws_listening "${_su_before:-0}" ||
+		fatal "workspaced did not listen on unix:$SOCK: $(tail -n 3 "$WS_LOG")"
+	tail -n 1 "$WS_LOG" | grep -q "^workspaced listening on unix:$SOCK\$" ||
+		fail "workspaced's listening line: $(tail -n 1 "$WS_LOG")"
+}
+
+# The proxy's child runs as privsep.user, not as workspaced's owner: 666.
+start_unix 666
+expect_eq "socket mode" "$(stat -c %a "$SOCK")" 666
+ws_config
+SERVER_EXTRA=$(echo "$SERVER_EXTRA" | sed "s|address: .*|address: unix:$SOCK|")
+start_proxy
+
+ssh_try alice 'echo over-unix'
+expect_rc "exec over the Unix socket" 0
+expect_file "exec over the Unix socket: stdout" "$SCRATCH/ssh.out" "over-unix"
+grep -q "workspace at unix:$SOCK ready" "$PROXY_LOG" || fail "no 'workspace at unix:... ready' in the proxy log"
+
+# 64 MiB each way: on this transport gRPC finishes sends on its own threads,
+# which no fd shows (proto/grpc-poll.h); every byte must still arrive.
+head -c 67108864 /dev/urandom >"$SCRATCH/src.bin" || fatal "cannot make the 64 MiB file"
+want=$(sha256_of "$SCRATCH/src.bin")
+ws_run "$SCRATCH/src.bin" alice "sha256sum | cut -d' ' -f1"
+expect_rc "64 MiB upload over the Unix socket" 0
+expect_file "64 MiB upload: sha256 seen by the workspace" "$SCRATCH/ssh.out" "$want"
+ssh_try alice "cat '$SCRATCH/src.bin'"
+expect_rc "64 MiB download over the Unix socket" 0
+expect_eq "64 MiB download: sha256" "$(sha256_of "$SCRATCH/ssh.out")" "$want"
+
+# Owner-only: the child (not root) may not connect.
+stop_workspaced
+start_unix 600
+expect_eq "socket mode" "$(stat -c %a "$SOCK")" 600
+ssh_try alice 'echo hi'
+expect_rc "socket the child may not use" 1
+grep -qi "workspace unreachable" "$SCRATCH/ssh.err" ||
+	fail "no 'workspace unreachable' on stderr: '$(head -c 300 "$SCRATCH/ssh.err")'"
+grep -q "^hi" "$SCRATCH/ssh.out" && fail "the command ran"
+grep -q "unix:$SOCK: Permission denied" "$PROXY_LOG" ||
+	fail "the proxy log does not say why: $(grep handshake "$PROXY_LOG" | tail -n 1)"
+
+# The proxy kept serving: the socket opened up again, the next login works.
+chmod 666 "$SOCK"
+ssh_try alice 'echo again'
+expect_rc "after the refusal" 0
+expect_file "after the refusal: stdout" "$SCRATCH/ssh.out" "again"
