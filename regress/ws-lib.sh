@@ -10,6 +10,7 @@ SFTP_SERVER=${SFTP_SERVER:-/usr/lib/openssh/sftp-server}
 WS_LOG=$SCRATCH/workspaced.log
 WS_PID=
 WS_PORT=
+WS_SOCK=
 
 [ -x "$WORKSPACED" ] || fatal "$WORKSPACED not built (run make first)"
 
@@ -27,6 +28,23 @@ start_workspaced() {
 	WS_PORT=$(sed -n 's/^workspaced listening on .*:\([0-9][0-9]*\)$/\1/p' "$WS_LOG" | tail -n 1)
 	[ -n "$WS_PORT" ] || fatal "no port in workspaced's listening line"
 	verbose "workspaced pid $WS_PID listening on $LOOPBACK:$WS_PORT"
+}
+
+# start_workspaced_unix MODE: workspaced on the Unix socket $SCRATCH/ws.sock
+# (WS_SOCK) with --socket-mode MODE; ws_config then points the proxy there.
+start_workspaced_unix() {
+	WS_SOCK=$SCRATCH/ws.sock
+	_su_before=$(grep -c "^workspaced listening on " "$WS_LOG" 2>/dev/null || true)
+	# shellcheck disable=SC2086
+	"$WORKSPACED" --listen "unix:$WS_SOCK" --socket-mode "$1" --logtext ${WS_ARGS:-} \
+	    >>"$WS_LOG" 2>&1 &
+	WS_PID=$!
+	track_pid "$WS_PID"
+	wait_for 10 ws_listening "${_su_before:-0}" ||
+		fatal "workspaced (pid $WS_PID) did not listen on unix:$WS_SOCK within 10 s"
+	tail -n 1 "$WS_LOG" | grep -q "^workspaced listening on unix:$WS_SOCK\$" ||
+		fail "workspaced's listening line: $(tail -n 1 "$WS_LOG")"
+	verbose "workspaced pid $WS_PID listening on unix:$WS_SOCK"
 }
 
 ws_listening() {
@@ -53,7 +71,7 @@ $WS_SERVER_EXTRA"
 	SERVER_EXTRA="$SERVER_EXTRA
 provisioner:
   static:
-    address: $LOOPBACK:$WS_PORT"
+    address: ${WS_SOCK:+unix:}${WS_SOCK:-$LOOPBACK:$WS_PORT}"
 	[ -n "${WS_STATIC_EXTRA:-}" ] && SERVER_EXTRA="$SERVER_EXTRA
 $WS_STATIC_EXTRA"
 	return 0

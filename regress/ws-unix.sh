@@ -11,25 +11,11 @@ tid="ws-unix: k8shelld on a Unix socket, and one the child may not use"
 
 make_hostkey ed25519
 make_user alice
-SOCK=$SCRATCH/ws.sock
-
-# start_unix MODE: workspaced on $SOCK with --socket-mode MODE.
-start_unix() {
-	_su_before=$(grep -c "^workspaced listening on " "$WS_LOG" 2>/dev/null || true)
-	"$WORKSPACED" --listen "unix:$SOCK" --socket-mode "$1" --logtext >>"$WS_LOG" 2>&1 &
-	WS_PID=$!
-	track_pid "$WS_PID"
-	wait_for 10 ws_listening "${_su_before:-0}" ||
-		fatal "workspaced did not listen on unix:$SOCK: $(tail -n 3 "$WS_LOG")"
-	tail -n 1 "$WS_LOG" | grep -q "^workspaced listening on unix:$SOCK\$" ||
-		fail "workspaced's listening line: $(tail -n 1 "$WS_LOG")"
-}
-
 # The proxy's child runs as privsep.user, not as workspaced's owner: 666.
-start_unix 666
+start_workspaced_unix 666
+SOCK=$WS_SOCK
 expect_eq "socket mode" "$(stat -c %a "$SOCK")" 666
 ws_config
-SERVER_EXTRA=$(echo "$SERVER_EXTRA" | sed "s|address: .*|address: unix:$SOCK|")
 start_proxy
 
 ssh_try alice 'echo over-unix'
@@ -50,7 +36,7 @@ expect_eq "64 MiB download: sha256" "$(sha256_of "$SCRATCH/ssh.out")" "$want"
 
 # Owner-only: the child (not root) may not connect.
 stop_workspaced
-start_unix 600
+start_workspaced_unix 600
 expect_eq "socket mode" "$(stat -c %a "$SOCK")" 600
 ssh_try alice 'echo hi'
 expect_rc "socket the child may not use" 1

@@ -178,6 +178,13 @@ server_cpu() {
 }
 TICK=$(getconf CLK_TCK)
 
+# machine_cpu: busy clock ticks of the whole machine, all CPUs (user, nice,
+# system, irq, softirq, steal from /proc/stat): the client, the commands and
+# the kernel's loopback work too, which is what a CPU-bound row shares out.
+machine_cpu() {
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+
 # row NAME FUNC: RUNS runs per server, alternating; median MB/s (10^6 bytes/s)
 # and median server CPU seconds per GiB moved.
 ROWS=
@@ -189,14 +196,18 @@ row() {
 	: >"$SCRATCH/cpu.sshd"
 	: >"$SCRATCH/cpu.proxy"
 	: >"$SCRATCH/cpu.wsd"
+	: >"$SCRATCH/mcpu.sshd"
+	: >"$SCRATCH/mcpu.proxy"
 	_r=0
 	while [ "$_r" -lt "$RUNS" ]; do
 		_r=$((_r + 1))
 		for _w in sshd proxy; do
 			_c0=$(server_cpu "$_w")
 			_w0=$(server_cpu wsd)
+			_m0=$(machine_cpu)
 			# shellcheck disable=SC2046
 			set -- $("$_rf" "$_w")
+			_m1=$(machine_cpu)
 			_c1=$(server_cpu "$_w")
 			_w1=$(server_cpu wsd)
 			[ "$2" = "$BYTES" ] ||
@@ -204,6 +215,8 @@ row() {
 			awk -v ms="$1" -v b="$BYTES" 'BEGIN { printf "%.1f\n", b / 1e6 / (ms / 1000) }' >>"$SCRATCH/row.$_w"
 			awk -v t="$((_c1 - _c0))" -v hz="$TICK" -v b="$BYTES" \
 			    'BEGIN { printf "%.2f\n", t / hz / (b / 1073741824) }' >>"$SCRATCH/cpu.$_w"
+			awk -v t="$((_m1 - _m0))" -v hz="$TICK" -v b="$BYTES" \
+			    'BEGIN { printf "%.2f\n", t / hz / (b / 1073741824) }' >>"$SCRATCH/mcpu.$_w"
 			[ "$_w" = proxy ] && awk -v t="$((_w1 - _w0))" -v hz="$TICK" -v b="$BYTES" \
 			    'BEGIN { printf "%.2f\n", t / hz / (b / 1073741824) }' >>"$SCRATCH/cpu.wsd"
 		done
@@ -213,11 +226,14 @@ row() {
 	_cs=$(median <"$SCRATCH/cpu.sshd")
 	_cp=$(median <"$SCRATCH/cpu.proxy")
 	_cw=$(median <"$SCRATCH/cpu.wsd")
-	ROWS="$ROWS$(awk -v n="$_rn" -v s="$_s" -v p="$_p" -v cs="$_cs" -v cp="$_cp" -v cw="$_cw" 'BEGIN {
-	    printf "%-30s %8.1f MB/s %8.1f MB/s %6.2f  >= 0.90 %-5s %6.2f %6.2f %6.2f\n", n, s, p, p / s,
-	        (p / s >= 0.9 ? "ok" : "BELOW"), cs, cp, cw }')
+	_ms=$(median <"$SCRATCH/mcpu.sshd")
+	_mp=$(median <"$SCRATCH/mcpu.proxy")
+	ROWS="$ROWS$(awk -v n="$_rn" -v s="$_s" -v p="$_p" -v cs="$_cs" -v cp="$_cp" -v cw="$_cw" \
+	    -v ms="$_ms" -v mp="$_mp" 'BEGIN {
+	    printf "%-30s %8.1f MB/s %8.1f MB/s %6.2f  >= 0.90 %-5s %6.2f %6.2f %6.2f   %6.2f %6.2f\n", n, s, p,
+	        p / s, (p / s >= 0.9 ? "ok" : "BELOW"), cs, cp, cw, ms, mp }')
 "
-	verbose "$_rn: sshd $(tr '\n' ' ' <"$SCRATCH/row.sshd")MB/s; proxy $(tr '\n' ' ' <"$SCRATCH/row.proxy")MB/s; server CPU s/GiB sshd $(tr '\n' ' ' <"$SCRATCH/cpu.sshd")proxy $(tr '\n' ' ' <"$SCRATCH/cpu.proxy")"
+	verbose "$_rn: sshd $(tr '\n' ' ' <"$SCRATCH/row.sshd")MB/s; proxy $(tr '\n' ' ' <"$SCRATCH/row.proxy")MB/s; server CPU s/GiB sshd $(tr '\n' ' ' <"$SCRATCH/cpu.sshd")proxy $(tr '\n' ' ' <"$SCRATCH/cpu.proxy"); machine s/GiB sshd $(tr '\n' ' ' <"$SCRATCH/mcpu.sshd")proxy $(tr '\n' ' ' <"$SCRATCH/mcpu.proxy")"
 }
 
 MIB=$((BYTES / 1048576))
@@ -253,8 +269,10 @@ ROWS="$ROWS$(awk -v n="ssh host true (median of $LOGINS)" -v s="$ls" -v p="$lp" 
 echo
 echo "$($SSH -V 2>&1); kex $KEX, cipher $CIPHER, host key ed25519"
 echo "$(nproc) CPUs, load average $(cut -d ' ' -f 1-3 /proc/loadavg) at the end"
-printf '%-30s %13s %13s %6s  %-14s %20s\n' "" "sshd" "ssh-proxy" "ratio" "target" "server CPU s/GiB"
-printf '%-30s %13s %13s %6s  %-14s %6s %6s %6s\n' "" "" "" "" "" "sshd" "proxy" "(wsd)"
+printf '%-30s %13s %13s %6s  %-14s %20s   %13s\n' "" "sshd" "ssh-proxy" "ratio" "target" \
+    "server CPU s/GiB" "machine s/GiB"
+printf '%-30s %13s %13s %6s  %-14s %6s %6s %6s   %6s %6s\n' "" "" "" "" "" "sshd" "proxy" "(wsd)" \
+    "sshd" "proxy"
 printf '%s' "$ROWS"
 [ -n "$hwm" ] && echo "ssh-proxy children's peak RSS (VmHWM) after the throughput rows:${hwm%,}"
 echo
