@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "child/child.h"
+#include "child/rcvlowat.h"
 #include "child/workspace.h"
 #include "daemon/config.h"
 #include "daemon/log.h"
@@ -316,6 +317,8 @@ child_ssh_setup(struct child *c)
 		log_error("nonblocking client socket: %s", strerror(errno));
 		return EXIT_CHILD_INTERNAL;
 	}
+	if (rcvlowat_new(&c->lowat, c->session, PRIVSEP_CLIENT_FD) != 0)
+		return EXIT_CHILD_INTERNAL;
 
 	memset(&c->server_cb, 0, sizeof(c->server_cb));
 	c->server_cb.userdata = c;
@@ -364,8 +367,10 @@ child_loop(struct child *c)
 
 		if (tick >= 0 && (ms < 0 || tick < ms))
 			ms = tick;
+		ms = rcvlowat_poll_ms(c->lowat, ms);
 		if (ms != 0)
 			rc = ssh_event_dopoll(c->event, c->wake ? 0 : ms);
+		rcvlowat_update(c->lowat);
 		workspace_tick(c, tick);
 		if (!c->kex_done && c->exit_code < 0) {
 			int k = ssh_handle_key_exchange(c->session);
@@ -446,6 +451,10 @@ child_cleanup(struct child *c)
 		if (c->monitor_fd >= 0)
 			ssh_event_remove_fd(c->event, c->monitor_fd);
 		ssh_event_free(c->event);
+	}
+	if (c->lowat != NULL) {
+		log_debug("client socket: SO_RCVLOWAT set %lu times", rcvlowat_times_set(c->lowat));
+		rcvlowat_free(c->lowat);
 	}
 	if (c->session != NULL) {
 		if (ssh_is_connected(c->session)) {

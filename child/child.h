@@ -27,6 +27,7 @@ struct kexsign;
 struct channel;
 struct auth_backend;
 struct workspace;
+struct rcvlowat;
 
 /* Where the client is: the PROXY header's source, else the socket peer. */
 struct child_peer {
@@ -64,6 +65,7 @@ struct child {
 	struct channel *channels;	/* open channels, newest first */
 	struct workspace *ws;		/* workspace.c; NULL until a channel needs it */
 	bool wake;			/* channel work queued: poll without sleeping */
+	struct rcvlowat *lowat;		/* the client socket's SO_RCVLOWAT (rcvlowat.c) */
 	int exit_code;			/* -1 while the connection runs (privsep.h codes) */
 };
 

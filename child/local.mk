@@ -4,7 +4,7 @@ noinst_LIBRARIES += libchild.a
 libchild_a_SOURCES = child/child.c child/child.h \
 	child/connid.c child/connid.h \
 	child/proxyhdr.c child/proxyhdr.h child/peer.c \
-	child/kexsign.c \
+	child/kexsign.c child/rcvlowat.c child/rcvlowat.h \
 	child/auth.c child/auth.h child/auth-static.c \
 	child/channel.c child/channel.h child/channel-session.c \
 	child/session.h child/session-run.c \
@@ -21,6 +21,14 @@ regress_unit_test_workspace_SOURCES = regress/unit/test-workspace.c child/worksp
 	regress/unit/gsrv-thread.c regress/unit/gsrv-thread.h
 regress_unit_test_workspace_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS) $(CMOCKA_CFLAGS)
 regress_unit_test_workspace_LDADD = libproto.a libcommon.a $(DEP_LIBS) $(CMOCKA_LIBS)
+
+# The client socket's SO_RCVLOWAT policy (regress/unit/test-rcvlowat.c).
+check_PROGRAMS += regress/unit/test-rcvlowat
+TESTS += regress/unit/test-rcvlowat
+regress_unit_test_rcvlowat_SOURCES = regress/unit/test-rcvlowat.c \
+	child/rcvlowat.c child/rcvlowat.h
+regress_unit_test_rcvlowat_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS) $(CMOCKA_CFLAGS)
+regress_unit_test_rcvlowat_LDADD = libcommon.a $(DEP_LIBS) $(CMOCKA_LIBS)
 
 # Upload messages held for sending (regress/unit/test-pump-held.c).
 check_PROGRAMS += regress/unit/test-pump-held

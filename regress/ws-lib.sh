@@ -91,7 +91,8 @@ ws_setup() {
 	fi
 	start_workspaced
 	ws_config
-	start_proxy
+	# shellcheck disable=SC2086
+	start_proxy ${WS_PROXY_ARGS:-}
 }
 
 # The user the client logs in as (root for WS_PEER=sshd).

@@ -6,6 +6,9 @@ tid="ws-transfer: 64 MiB each way with sha256, 1 GiB each way with bounded child
 . "$(dirname "$0")/ws-lib.sh"
 
 SSH_TIMEOUT=300
+# --debug: the child logs at its end how often the client's socket got
+# SO_RCVLOWAT (child/rcvlowat.c), checked after the uploads.
+WS_PROXY_ARGS=--debug
 ws_setup
 
 head -c 67108864 /dev/urandom >"$SCRATCH/src.bin" || fatal "cannot make the 64 MiB file"
@@ -15,6 +18,13 @@ ws_run "$SCRATCH/src.bin" alice "cat >'$SCRATCH/up.bin'"
 expect_rc "64 MiB upload" 0
 expect_eq "64 MiB upload: sha256 of the written file" "$(sha256_of "$SCRATCH/up.bin")" "$want"
 rm -f "$SCRATCH/up.bin"
+# The upload streamed: its connection's child set the mark at least once,
+# and the stream's last bytes (below it) still arrived (the sha256 above).
+wait_for 10 grep -q "SO_RCVLOWAT set [0-9]* times" "$PROXY_LOG" ||
+	fail "no 'SO_RCVLOWAT set N times' from the upload's child"
+n=$(sed -n 's/.*SO_RCVLOWAT set \([0-9]*\) times.*/\1/p' "$PROXY_LOG" | head -n 1)
+[ "${n:-0}" -gt 0 ] || fail "the upload's child never set SO_RCVLOWAT (${n:-none})"
+verbose "64 MiB upload: SO_RCVLOWAT set $n times"
 
 ssh_try alice "cat '$SCRATCH/src.bin'"
 expect_rc "64 MiB download" 0
