@@ -7,10 +7,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "child/rcvlowat.h"
 #include "daemon/log.h"
+#include "daemon/monotime.h"
 
 struct rcvlowat {
 	int fd;
@@ -75,15 +75,6 @@ rcvlowat_policy_poll_ms(const struct rcvlowat_policy *p, int ms)
 	return ms;
 }
 
-static uint64_t
-rcvlowat_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int
 rcvlowat_new(struct rcvlowat **rp, ssh_session session, int fd)
 {
@@ -115,7 +106,7 @@ rcvlowat_update(struct rcvlowat *r)
 
 	if (r == NULL || r->broken)
 		return;
-	now = rcvlowat_now_ms();
+	now = monotime_ms();
 	ch = rcvlowat_policy_step(&r->policy, now, r->counter.in_bytes);
 	if (ch == RCVLOWAT_CHECK) {
 		if (ioctl(r->fd, FIONREAD, &queued) < 0)

@@ -14,6 +14,7 @@
 #include "child/workspace.h"
 #include "daemon/config.h"
 #include "daemon/log.h"
+#include "daemon/monotime.h"
 #include "privsep/privsep.h"
 #include "proto/grpc-poll.h"
 #include "proto/k8shelld.pb-c.h"
@@ -48,7 +49,7 @@ ws_dispatch(struct child *c)
 {
 	int r;
 
-	c->ws->dispatched_ms = grpcp_now_ms();
+	c->ws->dispatched_ms = monotime_ms();
 	if ((r = gcall_ctx_dispatch(c->ws->ctx)) != 0) {
 		log_error("gRPC dispatch: %s", grpcc_strerror(r));
 		child_finish(c, EXIT_CHILD_INTERNAL);
@@ -82,7 +83,7 @@ workspace_tick(struct child *c, int tick)
 	/* tick is what workspace_tick_ms() said before the poll (it grows with
 	 * time); a dispatch during the poll moved dispatched_ms past it. */
 	if (tick >= 0 && c->ws != NULL &&
-	    grpcp_now_ms() - c->ws->dispatched_ms >= (uint64_t)tick)
+	    monotime_ms() - c->ws->dispatched_ms >= (uint64_t)tick)
 		ws_dispatch(c);
 }
 

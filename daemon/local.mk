@@ -2,7 +2,7 @@
 
 # Shared by listener, monitor and child: logging and the config loader.
 noinst_LIBRARIES += libcommon.a
-libcommon_a_SOURCES = daemon/log.c daemon/log.h \
+libcommon_a_SOURCES = daemon/log.c daemon/log.h daemon/monotime.h \
 	daemon/config.c daemon/config-prepass.c daemon/config.h \
 	daemon/config-int.h
 libcommon_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)

@@ -17,6 +17,7 @@
 #include <grpc/status.h>
 #include <grpc/support/time.h>
 
+#include "daemon/monotime.h"
 #include "proto/grpc-call.h"
 #include "proto/grpc-poll.h"
 
@@ -346,7 +347,7 @@ gcall_ctx_dispatch(struct gcall_ctx *ctx)
 	if ((r = grpcc_pump_take(ctx->pump, &evs, &n)) != 0)
 		return r;
 	if (n > 0)
-		ctx->last_done_ms = grpcp_now_ms();
+		ctx->last_done_ms = monotime_ms();
 	for (i = 0; i < n; i++) {
 		t = evs[i].tag;
 		call_complete(t->call, t->op, evs[i].ok);
@@ -381,7 +382,7 @@ gcall_ctx_tick_ms(const struct gcall_ctx *ctx)
 	}
 	if (tick < 0)
 		return tick;
-	return grpcp_tick_ms(ctx->last_done_ms, grpcp_now_ms(), tick);
+	return grpcp_tick_ms(ctx->last_done_ms, monotime_ms(), tick);
 }
 
 void

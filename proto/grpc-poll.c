@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <grpc/support/time.h>
@@ -69,15 +68,6 @@ grpcp_drain(grpc_completion_queue *cq, int max, void (*done)(void *tag, int ok, 
 		}
 	}
 	return n;
-}
-
-uint64_t
-grpcp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 int

@@ -46,12 +46,11 @@ int grpcp_drain(grpc_completion_queue *cq, int max,
  * as 250 ms stalls, seconds per 256 MiB, over a Unix socket). So a loop looks
  * again soon after activity and backs off while there is none:
  * grpcp_tick_ms() is the time since the last completion (monotonic ms, as
- * grpcp_now_ms() gives), at least GRPCP_TICK_MIN_MS and at most max_ms. An
+ * monotime_ms() gives), at least GRPCP_TICK_MIN_MS and at most max_ms. An
  * idle connection costs about log2(max_ms) extra wake-ups after its last
  * message, a busy one a wake-up per gap between messages at most.
  */
 #define GRPCP_TICK_MIN_MS	1
-uint64_t grpcp_now_ms(void);
 int grpcp_tick_ms(uint64_t last_done_ms, uint64_t now_ms, int max_ms);
 
 #endif

@@ -167,6 +167,20 @@ sha256_of() {
 	sha256sum "$1" | awk '{ print $1 }'
 }
 
+# ws_roundtrip BYTES WHAT: BYTES of random data up through alice's exec channel
+# (the workspace's sha256sum must match) and back down (sha256 here).
+ws_roundtrip() {
+	head -c "$1" /dev/urandom >"$SCRATCH/src.bin" || fatal "cannot make the $2 file"
+	_rt_want=$(sha256_of "$SCRATCH/src.bin")
+	ws_run "$SCRATCH/src.bin" alice "sha256sum | cut -d' ' -f1"
+	expect_rc "$2: upload" 0
+	expect_file "$2: upload's sha256 seen by the workspace" "$SCRATCH/ssh.out" "$_rt_want"
+	ssh_try alice "cat '$SCRATCH/src.bin'"
+	expect_rc "$2: download" 0
+	expect_eq "$2: download's sha256" "$(sha256_of "$SCRATCH/ssh.out")" "$_rt_want"
+	rm -f "$SCRATCH/src.bin" "$SCRATCH/ssh.out"
+}
+
 # pids_with_cmdline STRING: processes (not us) whose command line contains STRING.
 pids_with_cmdline() {
 	for _pc_d in /proc/[0-9]*; do

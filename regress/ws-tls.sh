@@ -37,14 +37,7 @@ expect_file "exec over TLS: stdout" "$SCRATCH/ssh.out" "over-tls"
 grep -q "workspace at .* ready" "$PROXY_LOG" || fail "no 'workspace ... ready' in the proxy log"
 
 # Bulk data both ways through TLS on the child's own loop (grpc-poll).
-head -c 8388608 /dev/urandom >"$SCRATCH/src.bin" || fatal "cannot make the 8 MiB file"
-want=$(sha256_of "$SCRATCH/src.bin")
-ws_run "$SCRATCH/src.bin" alice "sha256sum | cut -d' ' -f1"
-expect_rc "8 MiB upload over TLS" 0
-expect_file "8 MiB upload over TLS: sha256 seen by the workspace" "$SCRATCH/ssh.out" "$want"
-ssh_try alice "cat '$SCRATCH/src.bin'"
-expect_rc "8 MiB download over TLS" 0
-expect_eq "8 MiB download over TLS: sha256" "$(sha256_of "$SCRATCH/ssh.out")" "$want"
+ws_roundtrip 8388608 "8 MiB over TLS"
 
 # expect_refused WHAT PATTERN: the last ssh_try failed with PATTERN on stderr.
 expect_refused() {

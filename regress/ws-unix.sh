@@ -25,14 +25,7 @@ grep -q "workspace at unix:$SOCK ready" "$PROXY_LOG" || fail "no 'workspace at u
 
 # 64 MiB each way: on this transport gRPC finishes sends on its own threads,
 # which no fd shows (proto/grpc-poll.h); every byte must still arrive.
-head -c 67108864 /dev/urandom >"$SCRATCH/src.bin" || fatal "cannot make the 64 MiB file"
-want=$(sha256_of "$SCRATCH/src.bin")
-ws_run "$SCRATCH/src.bin" alice "sha256sum | cut -d' ' -f1"
-expect_rc "64 MiB upload over the Unix socket" 0
-expect_file "64 MiB upload: sha256 seen by the workspace" "$SCRATCH/ssh.out" "$want"
-ssh_try alice "cat '$SCRATCH/src.bin'"
-expect_rc "64 MiB download over the Unix socket" 0
-expect_eq "64 MiB download: sha256" "$(sha256_of "$SCRATCH/ssh.out")" "$want"
+ws_roundtrip 67108864 "64 MiB over the Unix socket"
 
 # Owner-only: the child (not root) may not connect.
 stop_workspaced

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/monotime.h"
 #include "contrib/workspaced/wsd-loop.h"
 
 struct wsd_posted {
@@ -41,15 +42,6 @@ struct wsd_loop {
 	void (*idle)(void *);
 	void *idle_arg;
 };
-
-uint64_t
-wsd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int
 wsd_loop_new(struct wsd_loop **loopp)
@@ -209,7 +201,7 @@ wsd_timer_init(struct wsd_timer *t, void (*cb)(struct wsd_timer *))
 int
 wsd_timer_start(struct wsd_loop *loop, struct wsd_timer *t, unsigned int ms)
 {
-	t->due_ms = wsd_now_ms() + ms;
+	t->due_ms = monotime_ms() + ms;
 	if (t->slot >= 0)
 		return 0;
 	if (loop->ntimers == loop->captimers) {
@@ -261,7 +253,7 @@ loop_compact(struct wsd_loop *loop)
 static void
 loop_fire_timers(struct wsd_loop *loop)
 {
-	uint64_t now = wsd_now_ms();
+	uint64_t now = monotime_ms();
 	size_t i, n = loop->ntimers;
 
 	for (i = 0; i < n; i++) {
@@ -286,7 +278,7 @@ wsd_loop_run_once(struct wsd_loop *loop, int max_wait_ms)
 		loop->idle(loop->idle_arg);
 	loop_compact(loop);
 
-	now = wsd_now_ms();
+	now = monotime_ms();
 	for (i = 0; i < loop->ntimers; i++) {
 		uint64_t due = loop->timers[i]->due_ms;
 		int left = due <= now ? 0 : (int)(due - now > 3600000 ? 3600000 : due - now);

@@ -47,6 +47,5 @@ void wsd_timer_init(struct wsd_timer *t, void (*cb)(struct wsd_timer *));
 int wsd_timer_start(struct wsd_loop *loop, struct wsd_timer *t, unsigned int ms);
 void wsd_timer_stop(struct wsd_loop *loop, struct wsd_timer *t);
 
-uint64_t wsd_now_ms(void);
 
 #endif

@@ -18,6 +18,7 @@
 #include <grpc/grpc.h>
 
 #include "daemon/log.h"
+#include "daemon/monotime.h"
 #include "proto/grpc-poll.h"
 #include "contrib/workspaced/wsd-loop.h"
 #include "contrib/workspaced/wsd-proc.h"
@@ -87,9 +88,9 @@ main_signal_cb(struct wsd_watch *w, short revents)
 static void
 main_run_until(struct wsd_main *m, int (*done)(struct wsd_main *), unsigned int ms)
 {
-	uint64_t end = wsd_now_ms() + ms;
+	uint64_t end = monotime_ms() + ms;
 
-	while (!done(m) && wsd_now_ms() < end)
+	while (!done(m) && monotime_ms() < end)
 		if (wsd_loop_run_once(m->loop, 100) < 0)
 			break;
 }

@@ -17,6 +17,7 @@
 #include <grpc/support/time.h>
 
 #include "daemon/log.h"
+#include "daemon/monotime.h"
 #include "proto/grpc-common.h"
 #include "proto/grpc-poll.h"
 #include "contrib/workspaced/wsd-call.h"
@@ -306,7 +307,7 @@ server_poll_cq(void *arg)
 		return;
 	/* A full batch may leave completions in the queue, which no fd shows:
 	 * the tick comes at once then, else soon (see WSD_TICK_CALLS_MS). */
-	srv->last_done_ms = wsd_now_ms();
+	srv->last_done_ms = monotime_ms();
 	(void)wsd_timer_start(srv->loop, &srv->gtimer, n >= WSD_CQ_BATCH ? 0 : GRPCP_TICK_MIN_MS);
 }
 
@@ -325,7 +326,7 @@ server_gtimer_cb(struct wsd_timer *t)
 	server_poll_cq(srv);
 	if (t->slot < 0)	/* server_poll_cq() did not start it again */
 		(void)wsd_timer_start(srv->loop, &srv->gtimer, srv->ncalls > 0 ?
-		    (unsigned int)grpcp_tick_ms(srv->last_done_ms, wsd_now_ms(), WSD_TICK_CALLS_MS) :
+		    (unsigned int)grpcp_tick_ms(srv->last_done_ms, monotime_ms(), WSD_TICK_CALLS_MS) :
 		    WSD_TICK_IDLE_MS);
 }
 

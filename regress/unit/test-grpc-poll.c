@@ -357,7 +357,6 @@ test_tick_backs_off(void **state)
 	assert_int_equal(grpcp_tick_ms(1000, 999999, 100), 100);
 	/* A clock read before the completion was stamped. */
 	assert_int_equal(grpcp_tick_ms(1000, 990, 250), GRPCP_TICK_MIN_MS);
-	assert_true(grpcp_now_ms() > 0);
 }
 
 /* ---- the child's call layer on an inline pump (a fresh process) -------- */
