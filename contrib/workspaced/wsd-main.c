@@ -107,6 +107,21 @@ main_procs_gone(struct wsd_main *m)
 	return wsd_procs_count(m->procs) == 0;
 }
 
+/* A whole number in base from min to max: 0, else -1. */
+static int
+opt_number(const char *arg, int base, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, base);
+	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 /* fds 0-2 must be taken, or a pipe could land there and be dup2'd over in a child. */
 static void
 main_sane_stdio(void)
@@ -137,7 +152,6 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wsd_server_conf conf = { NULL, NULL, NULL, NULL, NULL, 0, -1 };
-	char *end;
 	static struct wsd_main m;
 	enum log_level level = LOG_LEVEL_INFO;
 	struct wsd_user *user;
@@ -158,10 +172,7 @@ main(int argc, char **argv)
 		case 'c': conf.tls_cert = optarg; break;
 		case 'k': conf.tls_key = optarg; break;
 		case 'K':
-			errno = 0;
-			lk = strtol(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' || lk < 100 ||
-			    lk > 3600000) {
+			if (opt_number(optarg, 10, 100, 3600000, &lk) < 0) {
 				fprintf(stderr, "workspaced: --keepalive-ms: '%s' is not a "
 				    "number of milliseconds from 100 to 3600000\n", optarg);
 				return 2;
@@ -169,10 +180,7 @@ main(int argc, char **argv)
 			conf.keepalive_ms = (int)lk;
 			break;
 		case 'm':
-			errno = 0;
-			mode = strtol(optarg, &end, 8);
-			if (errno != 0 || end == optarg || *end != '\0' || mode < 0 ||
-			    mode > 0777) {
+			if (opt_number(optarg, 8, 0, 0777, &mode) < 0) {
 				fprintf(stderr, "workspaced: --socket-mode: '%s' is not an "
 				    "octal mode from 0 to 777\n", optarg);
 				return 2;
